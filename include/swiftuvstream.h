@@ -237,13 +237,13 @@ int uvs_loop_new(uvs_loop_t **out);
 int uvs_loop_run(uvs_loop_t *loop, uvs_run_mode mode);
 
 /** Makes uvs_loop_run() return after the current iteration. Safe to call from a
- *  callback; a stop with the loop not running makes the next run do a single
- *  iteration. Errors: UVS_EINVAL, UVS_ECLOSED, UVS_EWRONGTHREAD. */
+ *  callback; a stop while the loop is not running makes the next run return at once.
+ *  Errors: UVS_EINVAL, UVS_ECLOSED, UVS_EWRONGTHREAD. */
 int uvs_loop_stop(uvs_loop_t *loop);
 
 /** 1 if the loop has active referenced handles, pending callbacks or posted
- *  functions waiting; 0 if not, or if the loop is closed.
- *  Errors: UVS_EINVAL, UVS_EWRONGTHREAD. */
+ *  functions waiting; 0 if not, or if the loop is closed. Loop thread.
+ *  Errors: UVS_EINVAL. */
 int uvs_loop_alive(uvs_loop_t *loop);
 
 /** The loop's cached time in milliseconds (updated at the start of each loop
@@ -255,8 +255,8 @@ uint64_t uvs_loop_now(uvs_loop_t *loop);
 int uvs_loop_update_time(uvs_loop_t *loop);
 
 /** The number of handles on the loop that are not yet fully closed (a handle counts
- *  until its close callback has run). 0 for a closed loop.
- *  Errors: UVS_EINVAL, UVS_EWRONGTHREAD. */
+ *  until its close callback has run). 0 for a closed loop. Loop thread.
+ *  Errors: UVS_EINVAL. */
 int uvs_loop_handle_count(uvs_loop_t *loop);
 
 /** Closes every handle on the loop that is not already closing, passing cb and

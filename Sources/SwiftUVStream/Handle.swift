@@ -1,0 +1,181 @@
+import CLibUV
+
+/// What a handle is.
+public enum HandleKind: Int32, Sendable {
+    case tcp = 1
+    case pipe = 2
+    case tty = 3
+    case timer = 4
+}
+
+/// The base of every handle: a libuv handle in memory the object owns, and the
+/// lifetime rule every handle follows.
+///
+/// Lifetime: from creation until its close callback has run, libuv may call back
+/// into the object, so the object keeps itself alive for that span (a retain held in
+/// the libuv handle's `data`). Owners hold their own references on top; the memory
+/// is freed when both are gone, never while libuv can still call back.
+///
+/// Threading: every method must be called on the loop's thread while it runs.
+public class Handle {
+    /// The loop this handle lives on.
+    public let loop: Loop
+    /// What this handle is.
+    public let kind: HandleKind
+    let handle: UnsafeMutablePointer<uv_handle_t>
+    private var isInitialized = false
+    private var closeCallback: ((Handle) -> Void)?
+
+    /// Whether ``close(_:)`` has been called (the handle may still be closing).
+    public private(set) var isClosing = false
+    /// Whether the close callback has run.
+    public private(set) var isClosed = false
+    /// A free slot for the owner; the library never touches it.
+    public var userData: UnsafeMutableRawPointer?
+
+    /// Allocates zeroed memory for a libuv handle of `type`; the subclass initialises
+    /// it with libuv and then calls ``didInitialize()``.
+    init(loop: Loop, kind: HandleKind, type: uv_handle_type) {
+        self.loop = loop
+        self.kind = kind
+        let size = uv_handle_size(type)
+        let memory = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
+        memory.initializeMemory(as: UInt8.self, repeating: 0, count: size)
+        self.handle = memory.bindMemory(to: uv_handle_t.self, capacity: 1)
+    }
+
+    deinit {
+        // Reached only before libuv initialised the handle or after its close callback.
+        handle.deallocate()
+    }
+
+    /// Called by subclasses once libuv has initialised the handle: from here on the
+    /// object is reachable from libuv and keeps itself alive until closed.
+    func didInitialize() {
+        isInitialized = true
+        handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
+        loop.register(self)
+    }
+
+    /// The handle object behind a libuv handle pointer.
+    static func from(_ handle: UnsafeMutableRawPointer) -> Handle {
+        let raw = handle.assumingMemoryBound(to: uv_handle_t.self)
+        return Unmanaged<Handle>.fromOpaque(UnsafeRawPointer(raw.pointee.data)).takeUnretainedValue()
+    }
+
+    /// Throws unless the handle is open and the caller is on the loop's thread.
+    @inline(__always)
+    func checkUsable() throws(UVError) {
+        try loop.checkThread()
+        if isClosing { throw .closed }
+    }
+
+    // MARK: Closing
+
+    /// Closes the handle. Pending requests complete with `UV_ECANCELED` (or 0 if they
+    /// had finished) before `callback` runs, once, from the loop. Idempotent: a second
+    /// call neither replaces nor adds a callback.
+    public func close(_ callback: ((Handle) -> Void)? = nil) throws(UVError) {
+        try loop.checkThread()
+        closeOnLoopThread(callback)
+    }
+
+    /// ``close(_:)`` for callers that already know they are on the loop's thread.
+    func closeOnLoopThread(_ callback: ((Handle) -> Void)?) {
+        guard !isClosing, isInitialized else { return }
+        isClosing = true
+        closeCallback = callback
+        uv_close(handle, Handle.closeTrampoline)
+    }
+
+    /// Subclass hook, run when libuv has closed the handle and before the owner's
+    /// close callback: complete whatever is still pending and drop callbacks.
+    func didClose() {}
+
+    private static let closeTrampoline: uv_close_cb = { raw in
+        guard let raw else { return }
+        let object = Handle.from(UnsafeMutableRawPointer(raw))
+        object.didClose()
+        object.isClosed = true
+        object.loop.unregister(object)
+        let callback = object.closeCallback
+        object.closeCallback = nil
+        callback?(object)
+        // libuv is done with the handle: give up the retain taken in didInitialize().
+        Unmanaged.passUnretained(object).release()
+    }
+
+    // MARK: State
+
+    /// Whether the handle is active (reading, listening, connecting, writing, a
+    /// started timer); false once closing.
+    public var isActive: Bool {
+        !isClosing && isInitialized && uv_is_active(handle) != 0
+    }
+
+    /// Whether the handle keeps the loop alive while active; false once closing.
+    public var hasReference: Bool {
+        !isClosing && isInitialized && uv_has_ref(handle) != 0
+    }
+
+    /// Makes the handle keep the loop alive while active (the default).
+    public func reference() throws(UVError) {
+        try checkUsable()
+        uv_ref(handle)
+    }
+
+    /// Makes the handle not keep the loop alive.
+    public func unreference() throws(UVError) {
+        try checkUsable()
+        uv_unref(handle)
+    }
+
+    /// The handle's file descriptor; it stays owned by the handle.
+    public func fileDescriptor() throws(UVError) -> Int32 {
+        if kind == .timer { throw .invalidArgument }
+        if isClosing { throw .closed }
+        var fd: uv_os_fd_t = -1
+        try check(uv_fileno(handle, &fd))
+        return fd
+    }
+
+    // MARK: Socket buffer sizes
+
+    /// The socket's send buffer size as it was set (Linux stores twice the requested
+    /// value; the library reports half, so a value set reads back unchanged).
+    public func sendBufferSize() throws(UVError) -> Int32 {
+        try bufferSize(uv_send_buffer_size, setting: 0)
+    }
+
+    /// Sets the socket's send buffer size (> 0).
+    public func setSendBufferSize(_ size: Int32) throws(UVError) {
+        guard size > 0 else { throw .invalidArgument }
+        _ = try bufferSize(uv_send_buffer_size, setting: size)
+    }
+
+    /// The socket's receive buffer size, reported like ``sendBufferSize()``.
+    public func receiveBufferSize() throws(UVError) -> Int32 {
+        try bufferSize(uv_recv_buffer_size, setting: 0)
+    }
+
+    /// Sets the socket's receive buffer size (> 0).
+    public func setReceiveBufferSize(_ size: Int32) throws(UVError) {
+        guard size > 0 else { throw .invalidArgument }
+        _ = try bufferSize(uv_recv_buffer_size, setting: size)
+    }
+
+    private func bufferSize(
+        _ operation: (UnsafeMutablePointer<uv_handle_t>?, UnsafeMutablePointer<Int32>?) -> Int32,
+        setting value: Int32
+    ) throws(UVError) -> Int32 {
+        if kind == .timer { throw .invalidArgument }
+        try checkUsable()
+        var value = value
+        try check(operation(handle, &value))
+        #if os(Linux)
+        return value / 2
+        #else
+        return value
+        #endif
+    }
+}

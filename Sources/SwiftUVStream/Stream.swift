@@ -1,0 +1,424 @@
+import CLibUV
+
+/// A callback for data read from a stream: `(stream, status, bytes)`. Status 0 with
+/// bytes, `UV_EOF` at the end, or another negative code for a read error. The bytes
+/// are lent for the call only: copy what you keep.
+public typealias ReadCallback = (Stream, Int32, UnsafeRawBufferPointer) -> Void
+
+/// A callback for a connection waiting on a listening stream: `(server, status)`.
+public typealias ConnectionCallback = (Stream, Int32) -> Void
+
+/// A byte stream over a libuv stream handle: the state machine that decides which
+/// calls are legal, reading into the loop's shared buffer, and the write queue.
+///
+/// States: idle (no connection) → connecting → open (→ end of input, shut down) or
+/// listening; then closing → closed. `isReadable` and `isWritable` track the two
+/// directions separately, so a half-closed stream can still write.
+public class Stream: Handle {
+    enum Phase {
+        case idle, connecting, open, listening
+    }
+
+    enum ShutdownState {
+        case none
+        /// Requested; waits until every queued byte is submitted to libuv.
+        case waiting(RequestCompletion)
+        case inProgress(RequestCompletion)
+        /// Finished (or failed to start) inside the caller's call; reports from the loop.
+        case finished(RequestCompletion, Int32)
+        case done
+    }
+
+    var phase = Phase.idle
+    private var readable = false
+    private var writable = false
+    private var reading = false
+    private var readCallback: ReadCallback?
+    private var connectionCallback: ConnectionCallback?
+    private var connectCompletion = RequestCompletion.none
+    private var shutdownState = ShutdownState.none
+    private var writes = WriteQueue()
+    private var isDeferralScheduled = false
+    // libuv requests, one of each per stream (a stream has at most one connect, one
+    // write batch and one shutdown in flight), allocated on first use.
+    private var connectRequest: UnsafeMutablePointer<uv_connect_t>?
+    private var writeRequest: UnsafeMutablePointer<uv_write_t>?
+    private var shutdownRequest: UnsafeMutablePointer<uv_shutdown_t>?
+
+    deinit {
+        // libuv is done with the requests once the handle has closed.
+        connectRequest?.deallocate()
+        writeRequest?.deallocate()
+        shutdownRequest?.deallocate()
+    }
+
+    private static func request<Request>(_ slot: inout UnsafeMutablePointer<Request>?) -> UnsafeMutablePointer<Request> {
+        if let request = slot { return request }
+        let request = UnsafeMutablePointer<Request>.allocate(capacity: 1)
+        slot = request
+        return request
+    }
+
+    var stream: UnsafeMutablePointer<uv_stream_t> {
+        UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_stream_t.self)
+    }
+
+    static func from(_ stream: UnsafeMutablePointer<uv_stream_t>?) -> Stream? {
+        guard let stream, let data = stream.pointee.data else { return nil }
+        return Unmanaged<Stream>.fromOpaque(data).takeUnretainedValue()
+    }
+
+    // MARK: State
+
+    /// Whether data can still arrive: connected or connecting, no end of input or
+    /// read error yet. False once closing.
+    public var isReadable: Bool { !isClosing && readable }
+    /// Whether writes are accepted: connected or connecting, not shut down, no error.
+    public var isWritable: Bool { !isClosing && writable }
+    /// Whether reading is started.
+    public var isReading: Bool { !isClosing && reading }
+    /// Bytes accepted by ``write(_:completion:)`` and not yet handed to the kernel.
+    public var writeQueueSize: Int { isClosing ? 0 : writes.size }
+
+    /// The stream got a connection (connect finished, accept, or an adopted fd).
+    func didConnect() {
+        phase = .open
+        readable = true
+        writable = true
+    }
+
+    // MARK: Listening
+
+    /// Listens for connections; `callback` runs for each. A listening stream stays
+    /// alive until closed.
+    public func listen(backlog: Int32, _ callback: @escaping ConnectionCallback) throws(UVError) {
+        try checkUsable()
+        guard backlog >= 0 else { throw .invalidArgument }
+        guard phase == .idle || phase == .open || phase == .listening else { throw .invalidArgument }
+        try check(uv_listen(stream, backlog, Stream.connectionTrampoline))
+        connectionCallback = callback
+        phase = .listening
+        readable = false
+        writable = false
+    }
+
+    /// Accepts a waiting connection into `client`, an unused stream of the same kind on
+    /// the same loop. Throws `UV_EAGAIN` when nothing is waiting.
+    public func accept(into client: Stream) throws(UVError) {
+        try checkUsable()
+        try client.checkUsable()
+        guard phase == .listening, client.kind == kind, client.loop === loop,
+              client.phase == .idle, client !== self
+        else { throw .invalidArgument }
+        // libuv loses the connection if the client already has a socket: refuse first.
+        var fd: uv_os_fd_t = -1
+        guard uv_fileno(client.handle, &fd) == UV_EBADF.rawValue else { throw .invalidArgument }
+        try check(uv_accept(stream, client.stream))
+        client.didConnect()
+    }
+
+    private static let connectionTrampoline: uv_connection_cb = { server, status in
+        guard let object = Stream.from(server) else { return }
+        object.connectionCallback?(object, status)
+    }
+
+    // MARK: Reading
+
+    /// Starts reading; called while reading it only replaces the callback.
+    public func readStart(_ callback: @escaping ReadCallback) throws(UVError) {
+        try checkUsable()
+        if reading {
+            readCallback = callback
+            return
+        }
+        guard readable else { throw .notConnected }
+        try check(uv_read_start(stream, Stream.allocTrampoline, Stream.readTrampoline))
+        readCallback = callback
+        reading = true
+    }
+
+    /// Stops reading, at once (also inside the read callback). Safe to repeat.
+    public func readStop() throws(UVError) {
+        try checkUsable()
+        stopReading()
+    }
+
+    private func stopReading() {
+        guard reading else { return }
+        reading = false
+        uv_read_stop(stream)
+    }
+
+    private static let allocTrampoline: uv_alloc_cb = { handle, _, buffer in
+        guard let handle, let buffer else { return }
+        let loop = Loop.from(handle.pointee.loop)
+        buffer.pointee = uv_buf_t(
+            base: loop.readBuffer.assumingMemoryBound(to: CChar.self), len: loop.readBufferSize)
+    }
+
+    private static let readTrampoline: uv_read_cb = { raw, nread, _ in
+        guard let object = Stream.from(raw) else { return }
+        object.didRead(nread)
+    }
+
+    private func didRead(_ nread: Int) {
+        if nread > 0 {
+            readCallback?(self, 0, UnsafeRawBufferPointer(start: loop.readBuffer, count: nread))
+            return
+        }
+        // nread == 0 is libuv's "nothing this time" (EAGAIN): not end of input.
+        guard nread < 0 else { return }
+        stopReading()
+        readable = false
+        if nread != Int(UV_EOF.rawValue) {
+            // A read error breaks the connection in both directions.
+            writable = false
+        }
+        readCallback?(self, Int32(truncatingIfNeeded: nread), UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    // MARK: Connecting (the kind-specific connect calls start it)
+
+    /// Records a pending connect; the subclass then calls libuv with `connectRequest`.
+    func beginConnect(
+        _ completion: RequestCompletion,
+        start: (UnsafeMutablePointer<uv_connect_t>) -> Int32
+    ) throws(UVError) {
+        try checkUsable()
+        switch phase {
+        case .connecting: throw .alreadyInProgress
+        case .open, .listening: throw .alreadyConnected
+        case .idle: break
+        }
+        try check(start(Stream.request(&connectRequest)))
+        connectCompletion = completion
+        phase = .connecting
+        readable = true
+        writable = true
+    }
+
+    static let connectTrampoline: uv_connect_cb = { request, status in
+        guard let object = Stream.from(request?.pointee.handle) else { return }
+        object.didFinishConnect(status)
+    }
+
+    private func didFinishConnect(_ status: Int32) {
+        let completion = connectCompletion
+        connectCompletion = .none
+        if status == 0 {
+            phase = .open
+        } else {
+            phase = .idle
+            stopReading()
+            readable = false
+            writable = false
+        }
+        completion(self, status: status)
+        if status != 0 {
+            // Writes and a shutdown queued behind a failed connect are cancelled.
+            writes.fail(UV_ECANCELED.rawValue)
+            deliverFinishedWrites()
+            finishShutdown(UV_ECANCELED.rawValue)
+        } else if !isClosing {
+            flushWrites()
+        }
+    }
+
+    // MARK: Writing
+
+    /// Writes `buffers` in order after every earlier write. The caller may reuse the
+    /// buffers when this returns: with nothing queued the bytes go to the socket at
+    /// once and only what it did not take is copied. `completion` reports once, from
+    /// the loop, in submission order; I/O errors arrive there.
+    public func write(_ buffers: UnsafeBufferPointer<uv_buf_t>, completion: RequestCompletion) throws(UVError) {
+        try checkUsable()
+        guard writable else { throw .brokenPipe }
+        var total = 0
+        for buffer in buffers {
+            let (sum, overflow) = total.addingReportingOverflow(buffer.len)
+            guard !overflow, buffer.base != nil || buffer.len == 0 else { throw .invalidArgument }
+            total = sum
+        }
+        var sent = 0
+        if phase == .open, writes.isDrained, total > 0, let base = buffers.baseAddress {
+            let result = uv_try_write(stream, base, UInt32(clamping: buffers.count))
+            if result >= 0 {
+                sent = Int(result)
+            } else if result != UV_EAGAIN.rawValue {
+                writable = false
+                writes.accept(count: total, alreadyWritten: 0, completion: completion)
+                writes.fail(result)
+                scheduleDeferredWork()
+                return
+            }
+        }
+        guard copyUnsent(buffers, skipping: sent) else { throw .outOfMemory }
+        writes.accept(count: total, alreadyWritten: sent, completion: completion)
+        if writes.hasFinishedRequest {
+            scheduleDeferredWork()
+        }
+        if phase == .open {
+            flushWrites()
+        }
+    }
+
+    /// Writes what the socket takes now without queueing; `UV_EAGAIN` if nothing can
+    /// be written now or writes are queued (it never reorders data).
+    public func tryWrite(_ buffers: UnsafeBufferPointer<uv_buf_t>) throws(UVError) -> Int {
+        try checkUsable()
+        guard writable else { throw .brokenPipe }
+        guard phase == .open, writes.isDrained else { throw .tryAgain }
+        var count = 0
+        var total = 0
+        for buffer in buffers {
+            guard buffer.base != nil || buffer.len == 0 else { throw .invalidArgument }
+            // uv_try_write reports an int: never offer it more than Int32.max bytes.
+            guard total + buffer.len <= Int(Int32.max) else { break }
+            total += buffer.len
+            count += 1
+        }
+        guard total > 0, let base = buffers.baseAddress else { return 0 }
+        return Int(try check(uv_try_write(stream, base, UInt32(count))))
+    }
+
+    /// Copies the bytes of `buffers` after the first `skip` into the pending queue.
+    private func copyUnsent(_ buffers: UnsafeBufferPointer<uv_buf_t>, skipping skip: Int) -> Bool {
+        var skip = skip
+        for buffer in buffers where buffer.len > 0 {
+            if skip >= buffer.len {
+                skip -= buffer.len
+                continue
+            }
+            let bytes = UnsafeRawBufferPointer(start: buffer.base, count: buffer.len)
+            guard writes.pending.append(UnsafeRawBufferPointer(rebasing: bytes[skip...])) else {
+                return false
+            }
+            skip = 0
+        }
+        return true
+    }
+
+    /// Submits the pending bytes as one libuv write if none is in flight; starts a
+    /// waiting shutdown once nothing is left to submit.
+    private func flushWrites() {
+        if !writes.isWriting, !writes.pending.isEmpty, writes.failure == 0 {
+            let batch = writes.beginBatch()
+            var buffer = uv_buf_t(
+                base: UnsafeMutablePointer(mutating: batch.baseAddress?.assumingMemoryBound(to: CChar.self)),
+                len: batch.count)
+            let result = uv_write(Stream.request(&writeRequest), stream, &buffer, 1, Stream.writeTrampoline)
+            if result < 0 {
+                writes.endBatch(status: result)
+                writable = false
+                scheduleDeferredWork()
+            }
+        }
+        if case .waiting = shutdownState, writes.pending.isEmpty {
+            startShutdown()
+        }
+    }
+
+    private static let writeTrampoline: uv_write_cb = { request, status in
+        guard let object = Stream.from(request?.pointee.handle) else { return }
+        object.didFinishWrite(status)
+    }
+
+    private func didFinishWrite(_ status: Int32) {
+        writes.endBatch(status: status)
+        if status != 0 {
+            writable = false
+        }
+        deliverFinishedWrites()
+        if !isClosing {
+            flushWrites()
+        }
+    }
+
+    /// Reports every request at the head of the queue that has finished, in order.
+    /// Callbacks may write, close or release: the queue is consistent before each.
+    private func deliverFinishedWrites() {
+        while let (completion, status) = writes.popFinished() {
+            completion(self, status: status)
+        }
+    }
+
+    // MARK: Shutdown
+
+    /// Shuts the write side down once every queued write is sent; the stream stops
+    /// being writable at once. `UV_ENOTCONN` if it is not writable.
+    public func shutdown(completion: RequestCompletion) throws(UVError) {
+        try checkUsable()
+        guard writable, case .none = shutdownState else { throw .notConnected }
+        writable = false
+        shutdownState = .waiting(completion)
+        if phase == .open {
+            flushWrites()
+        }
+    }
+
+    private func startShutdown() {
+        guard case .waiting(let completion) = shutdownState else { return }
+        let result = uv_shutdown(Stream.request(&shutdownRequest), stream, Stream.shutdownTrampoline)
+        if result < 0 {
+            shutdownState = .finished(completion, result)
+            scheduleDeferredWork()
+        } else {
+            shutdownState = .inProgress(completion)
+        }
+    }
+
+    private static let shutdownTrampoline: uv_shutdown_cb = { request, status in
+        guard let object = Stream.from(request?.pointee.handle) else { return }
+        object.deliverFinishedWrites()
+        object.finishShutdown(status)
+    }
+
+    /// Reports the shutdown request, if one is waiting, in progress or finished.
+    private func finishShutdown(_ status: Int32) {
+        let completion: RequestCompletion
+        var status = status
+        switch shutdownState {
+        case .none, .done: return
+        case .waiting(let waiting): completion = waiting
+        case .inProgress(let running): completion = running
+        case .finished(let finished, let result):
+            completion = finished
+            status = result
+        }
+        shutdownState = .done
+        completion(self, status: status)
+    }
+
+    // MARK: Reporting from the loop
+
+    private func scheduleDeferredWork() {
+        guard !isDeferralScheduled else { return }
+        isDeferralScheduled = true
+        loop.scheduleDeferredWork(for: self)
+    }
+
+    /// Reports what finished inside a caller's own call (see `Loop.scheduleDeferredWork`).
+    func runDeferredWork() {
+        isDeferralScheduled = false
+        deliverFinishedWrites()
+        if case .finished(_, let status) = shutdownState {
+            finishShutdown(status)
+        }
+    }
+
+    // MARK: Closing
+
+    override func didClose() {
+        // libuv has already cancelled its own requests (connect, the in-flight write,
+        // a started shutdown) through the trampolines; cancel what never reached it.
+        connectCompletion = .none
+        writes.fail(UV_ECANCELED.rawValue)
+        deliverFinishedWrites()
+        finishShutdown(UV_ECANCELED.rawValue)
+        reading = false
+        readable = false
+        writable = false
+        readCallback = nil
+        connectionCallback = nil
+    }
+}

@@ -1,0 +1,58 @@
+import CLibUV
+
+/// A timer: runs a callback after a timeout, then optionally repeatedly.
+public final class Timer: Handle {
+    private var callback: ((Timer) -> Void)?
+
+    public init(loop: Loop) throws(UVError) {
+        try loop.checkUsable()
+        super.init(loop: loop, kind: .timer, type: UV_TIMER)
+        try check(uv_timer_init(loop.raw, timer))
+        didInitialize()
+    }
+
+    var timer: UnsafeMutablePointer<uv_timer_t> {
+        UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_timer_t.self)
+    }
+
+    /// Starts or restarts the timer: `callback` runs after `timeout` ms, then every
+    /// `repeat` ms if it is above 0.
+    public func start(timeout: UInt64, repeat: UInt64 = 0, _ callback: @escaping (Timer) -> Void) throws(UVError) {
+        try checkUsable()
+        try check(uv_timer_start(timer, Timer.trampoline, timeout, `repeat`))
+        self.callback = callback
+    }
+
+    /// Stops the timer; safe to repeat.
+    public func stop() throws(UVError) {
+        try checkUsable()
+        uv_timer_stop(timer)
+    }
+
+    /// Restarts a repeating timer with its repeat value; `UV_EINVAL` if never started.
+    public func again() throws(UVError) {
+        try checkUsable()
+        try check(uv_timer_again(timer))
+    }
+
+    /// The repeat interval in ms (0 once closed); setting it takes effect at the next expiry.
+    public var repeatInterval: UInt64 {
+        isClosing ? 0 : uv_timer_get_repeat(timer)
+    }
+
+    public func setRepeatInterval(_ interval: UInt64) throws(UVError) {
+        try checkUsable()
+        uv_timer_set_repeat(timer, interval)
+    }
+
+    private static let trampoline: uv_timer_cb = { raw in
+        guard let raw else { return }
+        let object = Handle.from(UnsafeMutableRawPointer(raw))
+        guard let timer = object as? Timer else { return }
+        timer.callback?(timer)
+    }
+
+    override func didClose() {
+        callback = nil
+    }
+}

@@ -1,0 +1,19 @@
+import CLibUV
+
+/// The library's version.
+public enum Version {
+    public static let major = 0
+    public static let minor = 1
+    public static let patch = 0
+    /// (major << 16) | (minor << 8) | patch
+    public static let packed = UInt32(major << 16 | minor << 8 | patch)
+    /// "major.minor.patch" in static storage.
+    public static let string: StaticString = "0.1.0"
+    /// libuv's version string, in static storage.
+    public static var libUVString: UnsafePointer<CChar> { uv_version_string() }
+}
+
+extension Version {
+    /// ``string`` as a C string in static storage.
+    public static var cString: UnsafePointer<CChar> { staticCString(string) }
+}

@@ -1,0 +1,101 @@
+import CLibUV
+import CSwiftUVStream
+import SwiftUVStream
+
+// Section 5 of swiftuvstream.h: streams of any kind.
+
+@c @implementation
+public func uvs_listen(_ server: OpaquePointer?, _ backlog: Int32, _ cb: uvs_connection_cb?, _ userData: UnsafeMutableRawPointer?) -> Int32 {
+    guard let server = object(server, as: SwiftUVStream.Stream.self), let cb else { return invalidArgument }
+    return status { () throws(UVError) in
+        try server.listen(backlog: backlog) { stream, status in cb(borrowedPointer(stream), status, userData) }
+    }
+}
+
+@c @implementation
+public func uvs_accept(_ server: OpaquePointer?, _ client: OpaquePointer?) -> Int32 {
+    guard let server = object(server, as: SwiftUVStream.Stream.self),
+          let client = object(client, as: SwiftUVStream.Stream.self)
+    else { return invalidArgument }
+    return status { () throws(UVError) in try server.accept(into: client) }
+}
+
+@c @implementation
+public func uvs_read_start(_ stream: OpaquePointer?, _ cb: uvs_read_cb?, _ userData: UnsafeMutableRawPointer?) -> Int32 {
+    guard let stream = object(stream, as: SwiftUVStream.Stream.self), let cb else { return invalidArgument }
+    return status { () throws(UVError) in
+        try stream.readStart { stream, status, bytes in
+            cb(borrowedPointer(stream), status, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count, userData)
+        }
+    }
+}
+
+@c @implementation
+public func uvs_read_stop(_ stream: OpaquePointer?) -> Int32 {
+    guard let stream = object(stream, as: SwiftUVStream.Stream.self) else { return invalidArgument }
+    return status { () throws(UVError) in try stream.readStop() }
+}
+
+@c @implementation
+public func uvs_is_reading(_ stream: OpaquePointer?) -> Int32 {
+    flag(stream, as: SwiftUVStream.Stream.self) { $0.isReading }
+}
+
+@c @implementation
+public func uvs_is_readable(_ stream: OpaquePointer?) -> Int32 {
+    flag(stream, as: SwiftUVStream.Stream.self) { $0.isReadable }
+}
+
+@c @implementation
+public func uvs_is_writable(_ stream: OpaquePointer?) -> Int32 {
+    flag(stream, as: SwiftUVStream.Stream.self) { $0.isWritable }
+}
+
+@c @implementation
+public func uvs_write_queue_size(_ stream: OpaquePointer?) -> Int {
+    object(stream, as: SwiftUVStream.Stream.self)?.writeQueueSize ?? 0
+}
+
+@c @implementation
+public func uvs_write(
+    _ stream: OpaquePointer?, _ bufs: UnsafePointer<uvs_buf_t>?, _ nbufs: Int,
+    _ cb: uvs_write_cb?, _ userData: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let stream = object(stream, as: SwiftUVStream.Stream.self) else { return invalidArgument }
+    return withLibUVBuffers(bufs, count: nbufs) { (buffers) throws(UVError) in
+        try stream.write(buffers, completion: .function(cb, userData))
+        return 0
+    }
+}
+
+@c @implementation
+public func uvs_try_write(_ stream: OpaquePointer?, _ bufs: UnsafePointer<uvs_buf_t>?, _ nbufs: Int) -> Int32 {
+    guard let stream = object(stream, as: SwiftUVStream.Stream.self) else { return invalidArgument }
+    return withLibUVBuffers(bufs, count: nbufs) { (buffers) throws(UVError) in
+        Int32(try stream.tryWrite(buffers))
+    }
+}
+
+@c @implementation
+public func uvs_shutdown(_ stream: OpaquePointer?, _ cb: uvs_shutdown_cb?, _ userData: UnsafeMutableRawPointer?) -> Int32 {
+    guard let stream = object(stream, as: SwiftUVStream.Stream.self) else { return invalidArgument }
+    return status { () throws(UVError) in try stream.shutdown(completion: .function(cb, userData)) }
+}
+
+/// Runs `body` with the caller's `uvs_buf_t` array as libuv buffers (on the stack for
+/// small counts); returns its result or the code of the error it threw.
+private func withLibUVBuffers(
+    _ bufs: UnsafePointer<uvs_buf_t>?, count: Int,
+    _ body: (UnsafeBufferPointer<uv_buf_t>) throws(UVError) -> Int32
+) -> Int32 {
+    guard count >= 0, bufs != nil || count == 0 else { return invalidArgument }
+    return withUnsafeTemporaryAllocation(of: uv_buf_t.self, capacity: count) { buffers in
+        for index in 0..<count {
+            let source = bufs.unsafelyUnwrapped[index]
+            buffers.initializeElement(
+                at: index,
+                to: uv_buf_t(base: UnsafeMutablePointer(mutating: source.base?.assumingMemoryBound(to: CChar.self)), len: source.len))
+        }
+        return result { () throws(UVError) in try body(UnsafeBufferPointer(buffers)) }
+    }
+}
