@@ -220,6 +220,8 @@ public class Stream: Handle {
             deliverFinishedWrites()
             finishShutdown(UV_ECANCELED.rawValue)
         } else if !isClosing {
+            // Zero-byte writes made while connecting finish now, in order.
+            deliverFinishedWrites()
             flushWrites()
         }
     }
@@ -236,7 +238,9 @@ public class Stream: Handle {
         var total = 0
         for buffer in buffers {
             let (sum, overflow) = total.addingReportingOverflow(buffer.len)
-            guard !overflow, buffer.base != nil || buffer.len == 0 else { throw .invalidArgument }
+            guard !overflow, buffer.len >= 0, buffer.base != nil || buffer.len == 0 else {
+                throw .invalidArgument
+            }
             total = sum
         }
         var sent = 0
@@ -254,11 +258,20 @@ public class Stream: Handle {
         }
         guard copyUnsent(buffers, skipping: sent) else { throw .outOfMemory }
         writes.accept(count: total, alreadyWritten: sent, completion: completion)
-        if writes.hasFinishedRequest {
-            scheduleDeferredWork()
-        }
+        // While connecting, even a zero-byte write waits for the connect's outcome.
         if phase == .open {
+            if writes.hasFinishedRequest { scheduleDeferredWork() }
             flushWrites()
+        }
+    }
+
+    /// Writes one buffer; see ``write(_:completion:)-(UnsafeBufferPointer<uv_buf_t>,_)``.
+    public func write(_ bytes: UnsafeRawBufferPointer, completion: RequestCompletion) throws(UVError) {
+        var buffer = uv_buf_t(
+            base: UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: CChar.self)),
+            len: bytes.count)
+        try withUnsafePointer(to: &buffer) { (pointer) throws(UVError) in
+            try write(UnsafeBufferPointer(start: pointer, count: 1), completion: completion)
         }
     }
 
@@ -271,13 +284,18 @@ public class Stream: Handle {
         var count = 0
         var total = 0
         for buffer in buffers {
-            guard buffer.base != nil || buffer.len == 0 else { throw .invalidArgument }
+            guard buffer.len >= 0, buffer.base != nil || buffer.len == 0 else { throw .invalidArgument }
             // uv_try_write reports an int: never offer it more than Int32.max bytes.
-            guard total + buffer.len <= Int(Int32.max) else { break }
+            guard buffer.len <= Int(Int32.max) - total else { break }
             total += buffer.len
             count += 1
         }
-        guard total > 0, let base = buffers.baseAddress else { return 0 }
+        if count == 0, let first = buffers.first, first.len > 0 {
+            // A first buffer beyond Int32.max: offer its first Int32.max bytes.
+            var capped = uv_buf_t(base: first.base, len: Int(Int32.max))
+            return Int(try check(uv_try_write(stream, &capped, 1)))
+        }
+        guard count > 0, let base = buffers.baseAddress else { return 0 }
         return Int(try check(uv_try_write(stream, base, UInt32(count))))
     }
 

@@ -88,7 +88,8 @@ private func withLibUVBuffers(
     _ bufs: UnsafePointer<uvs_buf_t>?, count: Int,
     _ body: (UnsafeBufferPointer<uv_buf_t>) throws(UVError) -> Int32
 ) -> Int32 {
-    guard count >= 0, bufs != nil || count == 0 else { return invalidArgument }
+    // libuv takes an unsigned int count; anything near that is a caller's mistake.
+    guard count >= 0, count <= Int(Int32.max), bufs != nil || count == 0 else { return invalidArgument }
     return withUnsafeTemporaryAllocation(of: uv_buf_t.self, capacity: count) { buffers in
         for index in 0..<count {
             let source = bufs.unsafelyUnwrapped[index]
