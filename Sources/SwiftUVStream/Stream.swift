@@ -77,6 +77,17 @@ public class Stream: Handle {
     public var isWritable: Bool { !isClosing && writable }
     /// Whether reading is started.
     public var isReading: Bool { !isClosing && reading }
+    /// Whether the stream is active: reading or listening (as libuv counts it), and
+    /// also while connecting, writing or waiting to shut down.
+    public override var isActive: Bool {
+        guard !isClosing else { return false }
+        if super.isActive || phase == .connecting || !writes.isDrained { return true }
+        switch shutdownState {
+        case .waiting, .inProgress: return true
+        case .none, .finished, .done: return false
+        }
+    }
+
     /// Bytes accepted by ``write(_:completion:)`` and not yet handed to the kernel.
     public var writeQueueSize: Int { isClosing ? 0 : writes.size }
 
@@ -331,7 +342,9 @@ public class Stream: Handle {
                 scheduleDeferredWork()
             }
         }
-        if case .waiting = shutdownState, writes.pending.isEmpty {
+        // libuv would shut down behind a write still in flight but report the shutdown
+        // before that write: wait until the queue is fully drained instead.
+        if case .waiting = shutdownState, writes.isDrained {
             startShutdown()
         }
     }

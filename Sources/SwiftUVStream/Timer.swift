@@ -29,10 +29,15 @@ public final class Timer: Handle {
         uv_timer_stop(timer)
     }
 
-    /// Restarts a repeating timer with its repeat value; `UV_EINVAL` if never started.
+    /// Stops the timer and, if it repeats, restarts it with its repeat value as the
+    /// timeout (libuv 1.44 leaves a one-shot timer running; its documentation and this
+    /// library stop it). `UV_EINVAL` if never started.
     public func again() throws(UVError) {
         try checkUsable()
         try check(uv_timer_again(timer))
+        if uv_timer_get_repeat(timer) == 0 {
+            uv_timer_stop(timer)
+        }
     }
 
     /// The repeat interval in ms (0 once closed); setting it takes effect at the next expiry.
