@@ -24,6 +24,11 @@
  *   traps or exits the process on bad input: NULL pointers, closed handles, wrong
  *   handle kinds and out-of-range values are all reported as error codes.
  *
+ * Pointers. Every handle and loop pointer the library hands out is checked on each
+ *   call: NULL, a pointer the library did not make, or one whose object was freed
+ *   gives UVS_EINVAL (or a neutral value for queries) instead of a crash. The check
+ *   cannot catch a freed address that a new object of the same kind now occupies.
+ *
  * Ownership. Every uvs_*_new() function gives the caller one reference to a new
  *   object. The caller returns it with uvs_release() (handles) or
  *   uvs_loop_release() (loops). Memory is freed only when the caller has released
@@ -44,7 +49,9 @@
  * Threads. A loop and its handles belong to one thread at a time. While a loop runs,
  *   any call for that loop or its handles from another thread returns
  *   UVS_EWRONGTHREAD, except uvs_loop_post(), the one thread-safe function, which
- *   asks the loop's thread to run a function.
+ *   asks the loop's thread to run a function. Pure queries (uvs_is_*, uvs_handle_*,
+ *   uvs_fileno(), uvs_write_queue_size(), uvs_loop_now(), uvs_timer_repeat()) skip
+ *   the check: call them on the loop's thread too, or their answer may be stale.
  *
  * Signals. Creating a loop sets SIGPIPE to SIG_IGN if its disposition is still the
  *   default (SIG_DFL), so a write to a closed peer reports UVS_EPIPE instead of
@@ -242,8 +249,8 @@ int uvs_loop_run(uvs_loop_t *loop, uvs_run_mode mode);
 int uvs_loop_stop(uvs_loop_t *loop);
 
 /** 1 if the loop has active referenced handles, pending callbacks or posted
- *  functions waiting; 0 if not, or if the loop is closed. Loop thread.
- *  Errors: UVS_EINVAL. */
+ *  functions waiting; 0 if not, or if the loop is closed.
+ *  Errors: UVS_EINVAL, UVS_EWRONGTHREAD. */
 int uvs_loop_alive(uvs_loop_t *loop);
 
 /** The loop's cached time in milliseconds (updated at the start of each loop
@@ -255,8 +262,8 @@ uint64_t uvs_loop_now(uvs_loop_t *loop);
 int uvs_loop_update_time(uvs_loop_t *loop);
 
 /** The number of handles on the loop that are not yet fully closed (a handle counts
- *  until its close callback has run). 0 for a closed loop. Loop thread.
- *  Errors: UVS_EINVAL. */
+ *  until its close callback has run). 0 for a closed loop.
+ *  Errors: UVS_EINVAL, UVS_EWRONGTHREAD. */
 int uvs_loop_handle_count(uvs_loop_t *loop);
 
 /** Closes every handle on the loop that is not already closing, passing cb and
@@ -407,7 +414,7 @@ typedef void (*uvs_shutdown_cb)(uvs_stream_t *stream, int status, void *user_dat
 
 /** Starts listening for connections; cb(server, status, user_data) runs for each one.
  *  A TCP stream that was not bound is bound to an ephemeral port first (by libuv).
- *  A listening stream stays alive until closed, even if the caller released it.
+ *  Like any handle, a listening stream the caller releases is closed.
  *  Errors: UVS_EINVAL (NULL stream or cb, backlog < 0), UVS_EADDRINUSE (the bind
  *  address was taken: libuv defers this error from bind to listen),
  *  UVS_ECLOSED, UVS_EWRONGTHREAD, other libuv errors. */
@@ -551,7 +558,8 @@ int uvs_tcp_peername(uvs_stream_t *tcp, char *ip, size_t ip_size, int *port, int
 typedef void (*uvs_timer_cb)(uvs_timer_t *timer, void *user_data);
 
 /** Creates a timer on loop and stores it in *out (one reference for the caller).
- *  Errors: UVS_EINVAL, UVS_ECLOSED (closed loop), UVS_EWRONGTHREAD. */
+ *  Errors: UVS_EINVAL, UVS_ECLOSED (closed loop), UVS_EWRONGTHREAD. *out is NULL on
+ *  error. */
 int uvs_timer_new(uvs_loop_t *loop, uvs_timer_t **out);
 
 /** Starts (or restarts) the timer: cb(timer, user_data) runs after timeout_ms and then

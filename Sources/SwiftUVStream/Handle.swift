@@ -42,9 +42,11 @@ public class Handle {
         let memory = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: 16)
         memory.initializeMemory(as: UInt8.self, repeating: 0, count: size)
         self.handle = memory.bindMemory(to: uv_handle_t.self, capacity: 1)
+        LiveObjects.insert(self)
     }
 
     deinit {
+        LiveObjects.remove(self)
         // Reached only before libuv initialised the handle or after its close callback.
         handle.deallocate()
     }

@@ -84,9 +84,11 @@ public final class Loop {
         raw.pointee.data = opaqueSelf
         wakeup.pointee.data = opaqueSelf
         deferral.pointee.data = opaqueSelf
+        LiveObjects.insert(self)
     }
 
     deinit {
+        LiveObjects.remove(self)
         if !isClosed {
             _ = posted.close(discardingPending: true)
             closeLibUV()
@@ -106,9 +108,10 @@ public final class Loop {
 
     // MARK: Threads
 
-    /// Throws ``UVError/wrongThread`` when the loop is running on another thread.
+    /// Throws ``UVError/wrongThread`` when the loop is running on another thread: the
+    /// check every method of the loop and its handles makes first.
     @inline(__always)
-    func checkThread() throws(UVError) {
+    public func checkThread() throws(UVError) {
         let owner = runningThread.load(ordering: .relaxed)
         if owner != 0, owner != currentThreadID() { throw .wrongThread }
     }

@@ -33,7 +33,11 @@ public func uvs_loop_stop(_ loop: OpaquePointer?) -> Int32 {
 
 @c @implementation
 public func uvs_loop_alive(_ loop: OpaquePointer?) -> Int32 {
-    flag(loop, as: Loop.self) { $0.isAlive }
+    guard let loop = object(loop, as: Loop.self) else { return invalidArgument }
+    return result { () throws(UVError) in
+        try loop.checkThread()
+        return loop.isAlive ? 1 : 0
+    }
 }
 
 @c @implementation
@@ -50,7 +54,10 @@ public func uvs_loop_update_time(_ loop: OpaquePointer?) -> Int32 {
 @c @implementation
 public func uvs_loop_handle_count(_ loop: OpaquePointer?) -> Int32 {
     guard let loop = object(loop, as: Loop.self) else { return invalidArgument }
-    return Int32(clamping: loop.handleCount)
+    return result { () throws(UVError) in
+        try loop.checkThread()
+        return Int32(clamping: loop.handleCount)
+    }
 }
 
 @c @implementation

@@ -4,11 +4,12 @@ import SwiftUVStream
 // errors become return codes. Every uvs_* object pointer is an `Unmanaged` pointer
 // to a core object (a Loop, or a Handle subclass).
 
-/// The object behind `pointer` if it is a `T`; nil for NULL or the wrong kind (so a
-/// timer given as a stream, or a loop given as a handle, is an error, not a crash).
+/// The object behind `pointer` if it is a `T`; nil for NULL, a pointer this library
+/// did not hand out (or whose object is gone), or the wrong kind (a timer given as a
+/// stream, a loop given as a handle): an error, not a crash.
 @inline(__always)
 func object<T: AnyObject>(_ pointer: OpaquePointer?, as type: T.Type) -> T? {
-    guard let pointer else { return nil }
+    guard let pointer, LiveObjects.contains(UnsafeRawPointer(pointer)) else { return nil }
     return Unmanaged<AnyObject>.fromOpaque(UnsafeRawPointer(pointer)).takeUnretainedValue() as? T
 }
 

@@ -1,0 +1,88 @@
+# The README's entry points.
+#
+#   make demo    bootstrap, build, run the C echo server and client against each other
+#   make test    bootstrap, then every test: Swift (SwiftPM), C harness (CTest, and again
+#                under ASan/UBSan), Python (when present), ABI check, header/install check
+#   make build   the CMake release build in build/
+#   make clean
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+BUILD_DIR      ?= build
+ASAN_BUILD_DIR ?= build-asan
+BUILD_TYPE     ?= Release
+CMAKE_ARGS     ?=
+
+CMAKE_CONFIGURE = cmake -G Ninja -S . -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
+
+.PHONY: bootstrap build build-asan swift-test ctest asan-test python-test check-abi check-header test demo clean
+
+bootstrap:
+	@scripts/bootstrap
+
+build:
+	$(CMAKE_CONFIGURE) -B $(BUILD_DIR)
+	cmake --build $(BUILD_DIR)
+
+build-asan:
+	$(CMAKE_CONFIGURE) -B $(ASAN_BUILD_DIR) -DSWIFTUVSTREAM_SANITIZE=ON
+	cmake --build $(ASAN_BUILD_DIR)
+
+# SwiftPM development build and Swift tests (dynamic Swift runtime, no extra flags).
+# The output stays on screen; its closing lines are repeated at the end of `make test`.
+swift-test:
+	swift build
+	mkdir -p $(BUILD_DIR)
+	swift test 2>&1 | tee $(BUILD_DIR)/swift-test.log
+
+ctest: build
+	ctest --test-dir $(BUILD_DIR) --output-on-failure
+
+asan-test: build-asan
+	@if [ -e Tests/c/runner.c ]; then \
+	    echo "== C harness under ASan/UBSan: $(ASAN_BUILD_DIR)/uvs_ctest"; \
+	    ASAN_OPTIONS=$${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0} \
+	    UBSAN_OPTIONS=$${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
+	    $(ASAN_BUILD_DIR)/uvs_ctest; \
+	else \
+	    echo "== C harness under ASan/UBSan: skipped (Tests/c/runner.c does not exist yet)"; \
+	fi
+
+python-test: build
+	@if [ -d python/swiftuvstream ] && [ -d Tests/python ]; then \
+	    if python3 -c 'import pytest' 2>/dev/null; then \
+	        echo "== Python tests"; \
+	        SWIFTUVSTREAM_LIBRARY=$(CURDIR)/$(BUILD_DIR)/libswiftuvstream.so PYTHONPATH=$(CURDIR)/python \
+	            python3 -m pytest -q Tests/python; \
+	    else \
+	        echo "== Python tests: SKIPPED, pytest is not installed (python3 -m pip install pytest)"; \
+	    fi; \
+	else \
+	    echo "== Python tests: skipped (python/swiftuvstream or Tests/python does not exist yet)"; \
+	fi
+
+check-abi: build
+	scripts/check-abi $(BUILD_DIR)/libswiftuvstream.so
+
+# Also compiles and runs the README's C example.
+check-header: build
+	scripts/check-header $(BUILD_DIR)
+
+test: bootstrap
+	$(MAKE) --no-print-directory swift-test
+	$(MAKE) --no-print-directory ctest
+	$(MAKE) --no-print-directory asan-test
+	$(MAKE) --no-print-directory python-test
+	$(MAKE) --no-print-directory check-abi
+	$(MAKE) --no-print-directory check-header
+	@echo "== swift test (closing lines)"
+	@tail -n 5 $(BUILD_DIR)/swift-test.log
+	@echo "== make test: all passed"
+
+demo: bootstrap
+	$(MAKE) --no-print-directory build
+	scripts/demo $(BUILD_DIR)
+
+clean:
+	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) .build

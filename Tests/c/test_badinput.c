@@ -1,0 +1,670 @@
+/*
+ * Bad input (CONFORMANCE 18): every function of the header, in header order, given
+ * NULL, a closing or closed handle (or loop), or the wrong kind of handle (a timer
+ * passed as a stream, a stream passed as a timer, a loop cast to a handle), returns
+ * its documented error or neutral value, and never crashes. Afterwards the objects
+ * that were misused still work.
+ */
+#include "harness.h"
+
+#include <limits.h>
+#include <stdint.h>
+
+/* ---- fixtures ---- */
+
+struct fx {
+    uvs_loop_t *loop;
+    struct tcp_pair pair;   /* pair.client: an open, connected stream */
+    uvs_stream_t *fresh;    /* open, family 0 */
+    uvs_timer_t *timer;     /* open */
+    uvs_stream_t *ctcp;     /* closing, then closed */
+    uvs_timer_t *ctimer;    /* closing, then closed */
+    uvs_handle_t *as_loop;  /* the loop cast to a handle */
+    int closed_cbs;
+};
+
+static void count_close(uvs_handle_t *h, void *u) {
+    (void)h;
+    ((struct fx *)u)->closed_cbs++;
+}
+
+static void setup(struct fx *f) {
+    memset(f, 0, sizeof(*f));
+    f->loop = make_loop();
+    make_tcp_pair(f->loop, &f->pair);
+    ASSERT_OK(uvs_tcp_new(f->loop, 0, &f->fresh));
+    ASSERT_OK(uvs_timer_new(f->loop, &f->timer));
+    ASSERT_OK(uvs_tcp_new(f->loop, AF_INET, &f->ctcp));
+    ASSERT_OK(uvs_timer_new(f->loop, &f->ctimer));
+    ASSERT_OK(uvs_close(UVS_HANDLE(f->ctcp), count_close, f));
+    ASSERT_OK(uvs_close(UVS_HANDLE(f->ctimer), count_close, f));
+    f->as_loop = (uvs_handle_t *)f->loop;
+}
+
+/* Lets the closing handles finish closing. */
+static void settle(struct fx *f) {
+    RUN_UNTIL(f->loop, f->closed_cbs == 2);
+}
+
+static int timer_fired;
+static void fired_cb(uvs_timer_t *t, void *u) {
+    (void)t;
+    (void)u;
+    timer_fired = 1;
+}
+
+/* The misused objects still work: the timer fires, the stream carries data. */
+static void check_still_works(struct fx *f) {
+    struct reader r;
+    uvs_buf_t b;
+
+    memset(&r, 0, sizeof(r));
+    timer_fired = 0;
+    ASSERT_OK(uvs_timer_start(f->timer, 1, 0, fired_cb, NULL));
+    ASSERT_OK(uvs_read_start(f->pair.conn, reader_cb, &r));
+    b.base = "alive";
+    b.len = 5;
+    ASSERT_OK(uvs_write(f->pair.client, &b, 1, NULL, NULL));
+    RUN_UNTIL(f->loop, timer_fired && r.len >= 5);
+    ASSERT_UEQ(r.len, 5);
+    ASSERT(memcmp(r.data, "alive", 5) == 0);
+    ASSERT_EQ(uvs_loop_alive(f->loop), 1);
+    reader_free(&r);
+}
+
+static void teardown(struct fx *f) {
+    check_still_works(f);
+    finish_loop(f->loop);
+}
+
+/* Callbacks that must never run (a failed call never calls back). */
+static void no_close_cb(uvs_handle_t *h, void *u) {
+    (void)h;
+    (void)u;
+    FAIL("close callback of a failed call");
+}
+static void no_post_cb(uvs_loop_t *l, void *u) {
+    (void)l;
+    (void)u;
+    FAIL("posted function of a failed post");
+}
+static void no_conn_cb(uvs_stream_t *s, int status, void *u) {
+    (void)s;
+    (void)status;
+    (void)u;
+    FAIL("connection callback of a failed listen");
+}
+static void no_read_cb(uvs_stream_t *s, int status, const char *d, size_t l, void *u) {
+    (void)s;
+    (void)status;
+    (void)d;
+    (void)l;
+    (void)u;
+    FAIL("read callback of a failed read_start");
+}
+static void no_req_cb(uvs_stream_t *s, int status, void *u) {
+    (void)s;
+    (void)status;
+    (void)u;
+    FAIL("request callback of a failed call");
+}
+static void no_timer_cb(uvs_timer_t *t, void *u) {
+    (void)t;
+    (void)u;
+    FAIL("timer callback of a failed start");
+}
+
+/* ======================================================================== */
+/* 1-2. Version and errors: no arguments to get wrong, any int is fine.      */
+/* ======================================================================== */
+
+static void test_badinput_version_and_errors(void) {
+    ASSERT_NOT_NULL(uvs_version_string());
+    ASSERT_NOT_NULL(uvs_libuv_version_string());
+    ASSERT_NE(uvs_version(), 0xffffffffu);
+    ASSERT_NOT_NULL(uvs_strerror(INT_MIN));
+    ASSERT_NOT_NULL(uvs_strerror(INT_MAX));
+    ASSERT_NOT_NULL(uvs_err_name(INT_MIN));
+    ASSERT_NOT_NULL(uvs_err_name(INT_MAX));
+    ASSERT_NOT_NULL(uvs_strerror(0));
+    ASSERT_NOT_NULL(uvs_err_name(0));
+}
+
+/* ======================================================================== */
+/* 3. Loop                                                                   */
+/* ======================================================================== */
+
+static void test_badinput_loop_null(void) {
+    uvs_loop_t *keep = make_loop();
+
+    ASSERT_ERR(uvs_loop_new(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_run(NULL, UVS_RUN_DEFAULT), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_run(NULL, UVS_RUN_NOWAIT), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_run(keep, (uvs_run_mode)42), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_stop(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_alive(NULL), UVS_EINVAL);
+    ASSERT_UEQ(uvs_loop_now(NULL), 0);
+    ASSERT_ERR(uvs_loop_update_time(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_handle_count(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_close_all(NULL, no_close_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_close(NULL), UVS_EINVAL);
+    uvs_loop_release(NULL);
+    ASSERT_ERR(uvs_loop_post(NULL, no_post_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_post(keep, NULL, NULL), UVS_EINVAL);
+    /* The failed post left nothing waiting. */
+    ASSERT_EQ(uvs_loop_alive(keep), 0);
+    ASSERT_ERR(uvs_loop_run(keep, UVS_RUN_NOWAIT), 0);
+    finish_loop(keep);
+}
+
+static void test_badinput_loop_closed(void) {
+    uvs_loop_t *loop = make_loop();
+    uvs_stream_t *s = (uvs_stream_t *)&loop;
+    uvs_timer_t *t = NULL;
+
+    ASSERT_OK(uvs_loop_close(loop));
+    ASSERT_ERR(uvs_loop_run(loop, UVS_RUN_DEFAULT), UVS_ECLOSED);
+    ASSERT_ERR(uvs_loop_run(loop, UVS_RUN_NOWAIT), UVS_ECLOSED);
+    ASSERT_ERR(uvs_loop_stop(loop), UVS_ECLOSED);
+    ASSERT_EQ(uvs_loop_alive(loop), 0);
+    ASSERT_UEQ(uvs_loop_now(loop), 0);
+    ASSERT_ERR(uvs_loop_update_time(loop), UVS_ECLOSED);
+    ASSERT_EQ(uvs_loop_handle_count(loop), 0);
+    ASSERT_ERR(uvs_loop_close_all(loop, no_close_cb, NULL), UVS_ECLOSED);
+    ASSERT_OK(uvs_loop_close(loop));
+    ASSERT_ERR(uvs_loop_post(loop, no_post_cb, NULL), UVS_ECLOSED);
+    ASSERT_ERR(uvs_tcp_new(loop, 0, &s), UVS_ECLOSED);
+    ASSERT_NULL(s);
+    ASSERT_ERR(uvs_tcp_new(loop, AF_INET, &s), UVS_ECLOSED);
+    ASSERT_ERR(uvs_timer_new(loop, &t), UVS_ECLOSED);
+    uvs_loop_release(loop);
+}
+
+/* ======================================================================== */
+/* 4. Handles                                                                */
+/* ======================================================================== */
+
+static void handles_on_closed(struct fx *f) {
+    uvs_handle_t *c[2];
+    int i;
+
+    c[0] = UVS_HANDLE(f->ctcp);
+    c[1] = UVS_HANDLE(f->ctimer);
+    for (i = 0; i < 2; i++) {
+        ASSERT_OK(uvs_close(c[i], no_close_cb, NULL)); /* idempotent, no new callback */
+        ASSERT_EQ(uvs_handle_kind(c[i]), i == 0 ? UVS_KIND_TCP : UVS_KIND_TIMER);
+        ASSERT_PTR_EQ(uvs_handle_loop(c[i]), f->loop);
+        ASSERT_OK(uvs_handle_set_data(c[i], f));
+        ASSERT_PTR_EQ(uvs_handle_data(c[i]), f);
+        ASSERT_EQ(uvs_is_closing(c[i]), 1);
+        ASSERT_EQ(uvs_is_active(c[i]), 0);
+        ASSERT_ERR(uvs_ref(c[i]), UVS_ECLOSED);
+        ASSERT_ERR(uvs_unref(c[i]), UVS_ECLOSED);
+        ASSERT_EQ(uvs_has_ref(c[i]), 0);
+    }
+    ASSERT_ERR(uvs_fileno(c[0]), UVS_ECLOSED);
+    ASSERT_ERR(uvs_send_buffer_size(c[0]), UVS_ECLOSED);
+    ASSERT_ERR(uvs_set_send_buffer_size(c[0], 65536), UVS_ECLOSED);
+    ASSERT_ERR(uvs_receive_buffer_size(c[0]), UVS_ECLOSED);
+    ASSERT_ERR(uvs_set_receive_buffer_size(c[0], 65536), UVS_ECLOSED);
+}
+
+/* Header "Pointers": a pointer the library did not make gives UVS_EINVAL (queries:
+ * a neutral value), whatever it is passed as. Here: zeroed memory that was never an
+ * object of the library, and a timer passed as a loop. */
+static void test_badinput_foreign_pointers(void) {
+    static union {
+        char bytes[4096];
+        void *p;
+        long double ld;
+    } fake;
+    uvs_loop_t *loop = make_loop();
+    uvs_timer_t *t = NULL;
+    uvs_handle_t *H = (uvs_handle_t *)&fake;
+    uvs_stream_t *S = (uvs_stream_t *)&fake, *out = NULL;
+    uvs_loop_t *FL = (uvs_loop_t *)&fake, *TL;
+    uvs_buf_t b;
+    char ip[UVS_IP_MAX];
+
+    ASSERT_OK(uvs_timer_new(loop, &t));
+    TL = (uvs_loop_t *)t;
+    b.base = "x";
+    b.len = 1;
+    /* as a handle */
+    ASSERT_ERR(uvs_close(H, no_close_cb, NULL), UVS_EINVAL);
+    uvs_release(H);
+    ASSERT_ERR(uvs_handle_kind(H), UVS_EINVAL);
+    ASSERT_NULL(uvs_handle_loop(H));
+    ASSERT_ERR(uvs_handle_set_data(H, &b), UVS_EINVAL);
+    ASSERT_NULL(uvs_handle_data(H));
+    ASSERT_ERR(uvs_is_closing(H), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_active(H), UVS_EINVAL);
+    ASSERT_ERR(uvs_ref(H), UVS_EINVAL);
+    ASSERT_ERR(uvs_has_ref(H), UVS_EINVAL);
+    ASSERT_ERR(uvs_fileno(H), UVS_EINVAL);
+    ASSERT_ERR(uvs_send_buffer_size(H), UVS_EINVAL);
+    /* as a stream */
+    ASSERT_ERR(uvs_read_start(S, no_read_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_read_stop(S), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_readable(S), UVS_EINVAL);
+    ASSERT_UEQ(uvs_write_queue_size(S), 0);
+    ASSERT_ERR(uvs_write(S, &b, 1, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_shutdown(S, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_listen(S, 5, no_conn_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_bind(S, "127.0.0.1", 0, 0), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_sockname(S, ip, sizeof(ip), NULL, NULL), UVS_EINVAL);
+    /* as a timer */
+    ASSERT_ERR(uvs_timer_start((uvs_timer_t *)&fake, 1, 0, no_timer_cb, NULL), UVS_EINVAL);
+    ASSERT_UEQ(uvs_timer_repeat((uvs_timer_t *)&fake), 0);
+    /* as a loop, and a timer as a loop */
+    ASSERT_ERR(uvs_loop_run(FL, UVS_RUN_NOWAIT), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_alive(FL), UVS_EINVAL);
+    ASSERT_UEQ(uvs_loop_now(FL), 0);
+    ASSERT_ERR(uvs_loop_close(FL), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_post(FL, no_post_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_new(FL, 0, &out), UVS_EINVAL);
+    uvs_loop_release(FL);
+    ASSERT_ERR(uvs_loop_run(TL, UVS_RUN_NOWAIT), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_close(TL), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_post(TL, no_post_cb, NULL), UVS_EINVAL);
+    {
+        uvs_timer_t *t2 = NULL;
+        ASSERT_ERR(uvs_timer_new(TL, &t2), UVS_EINVAL);
+    }
+    uvs_loop_release(TL); /* must not touch the timer */
+    ASSERT_EQ(uvs_handle_kind(UVS_HANDLE(t)), UVS_KIND_TIMER);
+    ASSERT_EQ(uvs_is_closing(UVS_HANDLE(t)), 0);
+    finish_loop(loop);
+}
+
+/* Header "Pointers": a pointer whose object was freed gives UVS_EINVAL (queries: a
+ * neutral value). Nothing of the same kind is created after the frees, so the
+ * addresses cannot have been reused by a new object of that kind. */
+static void freed_close_cb(uvs_handle_t *h, void *u) {
+    (void)h;
+    *(int *)u = 1;
+}
+
+static void test_badinput_freed_pointers(void) {
+    uvs_loop_t *loop = make_loop();
+    uvs_loop_t *gone = make_loop();
+    uvs_timer_t *t = NULL;
+    uvs_stream_t *s = NULL;
+    int closed_t = 0, closed_s = 0;
+    uvs_buf_t b;
+
+    b.base = "x";
+    b.len = 1;
+    ASSERT_OK((uvs_timer_new)(loop, &t)); /* not through the harness: released here */
+    ASSERT_OK((uvs_tcp_new)(loop, AF_INET, &s));
+    ASSERT_OK(uvs_close(UVS_HANDLE(t), freed_close_cb, &closed_t));
+    ASSERT_OK(uvs_close(UVS_HANDLE(s), freed_close_cb, &closed_s));
+    (uvs_release)(UVS_HANDLE(t));
+    (uvs_release)(UVS_HANDLE(s));
+    RUN_UNTIL(loop, closed_t && closed_s);
+    run_nowait(loop, 2); /* the library frees them once they can no longer call back */
+    ASSERT_OK(uvs_loop_close(gone));
+    uvs_loop_release(gone);
+
+    ASSERT_ERR(uvs_close(UVS_HANDLE(t), no_close_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_closing(UVS_HANDLE(t)), UVS_EINVAL);
+    ASSERT_NULL(uvs_handle_loop(UVS_HANDLE(t)));
+    ASSERT_ERR(uvs_timer_start(t, 1, 0, no_timer_cb, NULL), UVS_EINVAL);
+    ASSERT_UEQ(uvs_timer_repeat(t), 0);
+    ASSERT_ERR(uvs_close(UVS_HANDLE(s), no_close_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_handle_kind(UVS_HANDLE(s)), UVS_EINVAL);
+    ASSERT_ERR(uvs_write(s, &b, 1, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_writable(s), UVS_EINVAL);
+    ASSERT_UEQ(uvs_write_queue_size(s), 0);
+    ASSERT_ERR(uvs_loop_run(gone, UVS_RUN_NOWAIT), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_close(gone), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_post(gone, no_post_cb, NULL), UVS_EINVAL);
+    ASSERT_EQ(uvs_loop_alive(gone), UVS_EINVAL);
+    finish_loop(loop);
+}
+
+static void test_badinput_handle_functions(void) {
+    struct fx f;
+    uvs_handle_t *tcp, *tim, *L;
+    int x;
+
+    setup(&f);
+    tcp = UVS_HANDLE(f.pair.client);
+    tim = UVS_HANDLE(f.timer);
+    L = f.as_loop;
+
+    /* uvs_close */
+    ASSERT_ERR(uvs_close(NULL, no_close_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_close(L, no_close_cb, NULL), UVS_EINVAL);
+    /* uvs_release: NULL-safe; a loop cast to a handle must not release the loop */
+    uvs_release(NULL);
+    uvs_release(L);
+    /* uvs_handle_kind */
+    ASSERT_ERR(uvs_handle_kind(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_handle_kind(L), UVS_EINVAL);
+    ASSERT_EQ(uvs_handle_kind(tcp), UVS_KIND_TCP);
+    ASSERT_EQ(uvs_handle_kind(tim), UVS_KIND_TIMER);
+    /* uvs_handle_loop */
+    ASSERT_NULL(uvs_handle_loop(NULL));
+    ASSERT_NULL(uvs_handle_loop(L));
+    /* uvs_handle_set_data / uvs_handle_data */
+    ASSERT_ERR(uvs_handle_set_data(NULL, &x), UVS_EINVAL);
+    ASSERT_ERR(uvs_handle_set_data(L, &x), UVS_EINVAL);
+    ASSERT_NULL(uvs_handle_data(NULL));
+    ASSERT_NULL(uvs_handle_data(L));
+    /* uvs_is_closing / uvs_is_active */
+    ASSERT_ERR(uvs_is_closing(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_closing(L), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_active(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_active(L), UVS_EINVAL);
+    /* uvs_ref / uvs_unref / uvs_has_ref */
+    ASSERT_ERR(uvs_ref(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_ref(L), UVS_EINVAL);
+    ASSERT_ERR(uvs_unref(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_unref(L), UVS_EINVAL);
+    ASSERT_ERR(uvs_has_ref(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_has_ref(L), UVS_EINVAL);
+    /* uvs_fileno: a timer has none */
+    ASSERT_ERR(uvs_fileno(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_fileno(L), UVS_EINVAL);
+    ASSERT_ERR(uvs_fileno(tim), UVS_EINVAL);
+    ASSERT_GE(uvs_fileno(tcp), 0);
+    /* buffer sizes */
+    ASSERT_ERR(uvs_send_buffer_size(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_send_buffer_size(L), UVS_EINVAL);
+    ASSERT_ERR(uvs_send_buffer_size(tim), UVS_EINVAL);
+    ASSERT_ERR(uvs_set_send_buffer_size(NULL, 65536), UVS_EINVAL);
+    ASSERT_ERR(uvs_set_send_buffer_size(L, 65536), UVS_EINVAL);
+    ASSERT_ERR(uvs_set_send_buffer_size(tim, 65536), UVS_EINVAL);
+    ASSERT_ERR(uvs_set_send_buffer_size(tcp, 0), UVS_EINVAL);
+    ASSERT_ERR(uvs_set_send_buffer_size(tcp, INT_MIN), UVS_EINVAL);
+    ASSERT_ERR(uvs_receive_buffer_size(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_receive_buffer_size(L), UVS_EINVAL);
+    ASSERT_ERR(uvs_receive_buffer_size(tim), UVS_EINVAL);
+    ASSERT_ERR(uvs_set_receive_buffer_size(NULL, 65536), UVS_EINVAL);
+    ASSERT_ERR(uvs_set_receive_buffer_size(L, 65536), UVS_EINVAL);
+    ASSERT_ERR(uvs_set_receive_buffer_size(tim, 65536), UVS_EINVAL);
+    ASSERT_ERR(uvs_set_receive_buffer_size(tcp, -1), UVS_EINVAL);
+    /* A huge size is either set or refused, never a crash. */
+    {
+        int r = uvs_set_send_buffer_size(tcp, INT_MAX);
+        ASSERT(r == 0 || r < 0);
+    }
+
+    handles_on_closed(&f); /* closing */
+    settle(&f);
+    handles_on_closed(&f); /* closed */
+    teardown(&f);
+}
+
+/* ======================================================================== */
+/* 5. Streams                                                                */
+/* ======================================================================== */
+
+static void streams_on_closed(struct fx *f) {
+    uvs_stream_t *c = f->ctcp;
+    uvs_buf_t b;
+
+    b.base = "x";
+    b.len = 1;
+    ASSERT_ERR(uvs_listen(c, 5, no_conn_cb, NULL), UVS_ECLOSED);
+    ASSERT_ERR(uvs_accept(c, f->fresh), UVS_ECLOSED);
+    ASSERT_ERR(uvs_accept(f->pair.server, c), UVS_ECLOSED); /* closed client */
+    ASSERT_ERR(uvs_read_start(c, no_read_cb, NULL), UVS_ECLOSED);
+    ASSERT_ERR(uvs_read_stop(c), UVS_ECLOSED);
+    ASSERT_EQ(uvs_is_reading(c), 0);
+    ASSERT_EQ(uvs_is_readable(c), 0);
+    ASSERT_EQ(uvs_is_writable(c), 0);
+    ASSERT_UEQ(uvs_write_queue_size(c), 0);
+    ASSERT_ERR(uvs_write(c, &b, 1, no_req_cb, NULL), UVS_ECLOSED);
+    ASSERT_ERR(uvs_write(c, NULL, 0, no_req_cb, NULL), UVS_ECLOSED);
+    ASSERT_ERR(uvs_try_write(c, &b, 1), UVS_ECLOSED);
+    ASSERT_ERR(uvs_shutdown(c, no_req_cb, NULL), UVS_ECLOSED);
+}
+
+static void test_badinput_stream_functions(void) {
+    struct fx f;
+    uvs_stream_t *tcp, *TS, *LS, *srv, *fresh;
+    uvs_buf_t b, nullbase, two[2];
+
+    setup(&f);
+    tcp = f.pair.client;
+    srv = f.pair.server;
+    fresh = f.fresh;
+    TS = UVS_STREAM(f.timer); /* a timer passed as a stream */
+    LS = UVS_STREAM(f.loop);  /* a loop passed as a stream */
+    b.base = "x";
+    b.len = 1;
+    nullbase.base = NULL;
+    nullbase.len = 5;
+    two[0] = b;
+    two[1] = nullbase;
+
+    /* uvs_listen */
+    ASSERT_ERR(uvs_listen(NULL, 5, no_conn_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_listen(fresh, 5, NULL, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_listen(fresh, -1, no_conn_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_listen(fresh, INT_MIN, no_conn_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_listen(TS, 5, no_conn_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_listen(LS, 5, no_conn_cb, NULL), UVS_EINVAL);
+    /* uvs_accept */
+    ASSERT_ERR(uvs_accept(NULL, fresh), UVS_EINVAL);
+    ASSERT_ERR(uvs_accept(srv, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_accept(NULL, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_accept(TS, fresh), UVS_EINVAL);
+    ASSERT_ERR(uvs_accept(srv, TS), UVS_EINVAL);
+    ASSERT_ERR(uvs_accept(LS, fresh), UVS_EINVAL);
+    ASSERT_ERR(uvs_accept(srv, LS), UVS_EINVAL);
+    ASSERT_ERR(uvs_accept(srv, fresh), UVS_EAGAIN); /* valid, nothing waiting */
+    /* uvs_read_start / uvs_read_stop */
+    ASSERT_ERR(uvs_read_start(NULL, no_read_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_read_start(tcp, NULL, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_read_start(TS, no_read_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_read_start(LS, no_read_cb, NULL), UVS_EINVAL);
+    ASSERT_EQ(uvs_is_reading(tcp), 0);
+    ASSERT_ERR(uvs_read_stop(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_read_stop(TS), UVS_EINVAL);
+    ASSERT_ERR(uvs_read_stop(LS), UVS_EINVAL);
+    /* queries */
+    ASSERT_ERR(uvs_is_reading(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_reading(TS), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_reading(LS), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_readable(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_readable(TS), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_readable(LS), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_writable(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_writable(TS), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_writable(LS), UVS_EINVAL);
+    ASSERT_UEQ(uvs_write_queue_size(NULL), 0);
+    ASSERT_UEQ(uvs_write_queue_size(TS), 0);
+    ASSERT_UEQ(uvs_write_queue_size(LS), 0);
+    /* uvs_write */
+    ASSERT_ERR(uvs_write(NULL, &b, 1, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write(tcp, NULL, 1, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write(tcp, &nullbase, 1, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write(tcp, two, 2, no_req_cb, NULL), UVS_EINVAL); /* nothing of it sent */
+    ASSERT_ERR(uvs_write(TS, &b, 1, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write(LS, &b, 1, no_req_cb, NULL), UVS_EINVAL);
+    /* uvs_try_write */
+    ASSERT_ERR(uvs_try_write(NULL, &b, 1), UVS_EINVAL);
+    ASSERT_ERR(uvs_try_write(tcp, NULL, 1), UVS_EINVAL);
+    ASSERT_ERR(uvs_try_write(tcp, &nullbase, 1), UVS_EINVAL);
+    ASSERT_ERR(uvs_try_write(tcp, two, 2), UVS_EINVAL);
+    ASSERT_ERR(uvs_try_write(TS, &b, 1), UVS_EINVAL);
+    ASSERT_ERR(uvs_try_write(LS, &b, 1), UVS_EINVAL);
+    /* uvs_shutdown */
+    ASSERT_ERR(uvs_shutdown(NULL, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_shutdown(TS, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_shutdown(LS, no_req_cb, NULL), UVS_EINVAL);
+    /* Nothing was written by the failed writes: the peer gets exactly "alive" in
+     * check_still_works(). The stream is still writable and not shut down. */
+    ASSERT_EQ(uvs_is_writable(tcp), 1);
+    ASSERT_UEQ(uvs_write_queue_size(tcp), 0);
+
+    streams_on_closed(&f); /* closing */
+    settle(&f);
+    streams_on_closed(&f); /* closed */
+    teardown(&f);
+}
+
+/* ======================================================================== */
+/* 6. TCP                                                                    */
+/* ======================================================================== */
+
+static void tcp_on_closed(struct fx *f) {
+    uvs_stream_t *c = f->ctcp;
+    char ip[UVS_IP_MAX];
+    int port, family;
+
+    ASSERT_ERR(uvs_tcp_open(c, 0), UVS_ECLOSED);
+    ASSERT_ERR(uvs_tcp_bind(c, "127.0.0.1", 0, 0), UVS_ECLOSED);
+    ASSERT_ERR(uvs_tcp_connect(c, "127.0.0.1", f->pair.port, no_req_cb, NULL), UVS_ECLOSED);
+    ASSERT_ERR(uvs_tcp_nodelay(c, 1), UVS_ECLOSED);
+    ASSERT_ERR(uvs_tcp_keepalive(c, 1, 30), UVS_ECLOSED);
+    ASSERT_ERR(uvs_tcp_simultaneous_accepts(c, 1), UVS_ECLOSED);
+    ASSERT_ERR(uvs_tcp_sockname(c, ip, sizeof(ip), &port, &family), UVS_ECLOSED);
+    ASSERT_ERR(uvs_tcp_peername(c, ip, sizeof(ip), &port, &family), UVS_ECLOSED);
+}
+
+static void test_badinput_tcp_functions(void) {
+    struct fx f;
+    uvs_stream_t *tcp, *TS, *LS, *fresh, *out;
+    char ip[UVS_IP_MAX];
+    int port = 0, family = 0;
+
+    setup(&f);
+    tcp = f.pair.client;
+    fresh = f.fresh;
+    TS = UVS_STREAM(f.timer);
+    LS = UVS_STREAM(f.loop);
+
+    /* uvs_tcp_new */
+    out = (uvs_stream_t *)&f;
+    ASSERT_ERR(uvs_tcp_new(NULL, 0, &out), UVS_EINVAL);
+    ASSERT_NULL(out);
+    ASSERT_ERR(uvs_tcp_new(f.loop, 0, NULL), UVS_EINVAL);
+    out = (uvs_stream_t *)&f;
+    ASSERT_ERR(uvs_tcp_new(f.loop, 999, &out), UVS_EINVAL);
+    ASSERT_NULL(out);
+    /* uvs_tcp_open */
+    ASSERT_ERR(uvs_tcp_open(NULL, 0), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_open(TS, 0), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_open(LS, 0), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_open(fresh, -1), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_open(fresh, INT_MIN), UVS_EINVAL);
+    /* uvs_tcp_bind */
+    ASSERT_ERR(uvs_tcp_bind(NULL, "127.0.0.1", 0, 0), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_bind(fresh, NULL, 0, 0), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_bind(TS, "127.0.0.1", 0, 0), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_bind(LS, "127.0.0.1", 0, 0), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_bind(fresh, "127.0.0.1", INT_MAX, 0), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_bind(fresh, "127.0.0.1", INT_MIN, 0), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_bind(fresh, "127.0.0.1", 0, 0x80000000u), UVS_EINVAL);
+    /* uvs_tcp_connect */
+    ASSERT_ERR(uvs_tcp_connect(NULL, "127.0.0.1", f.pair.port, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_connect(fresh, NULL, f.pair.port, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_connect(TS, "127.0.0.1", f.pair.port, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_connect(LS, "127.0.0.1", f.pair.port, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_connect(fresh, "127.0.0.1", INT_MAX, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_connect(fresh, "127.0.0.1", INT_MIN, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_connect(fresh, "1.2.3.4.5", f.pair.port, no_req_cb, NULL), UVS_EINVAL);
+    /* options */
+    ASSERT_ERR(uvs_tcp_nodelay(NULL, 1), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_nodelay(TS, 1), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_nodelay(LS, 1), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_keepalive(NULL, 1, 30), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_keepalive(TS, 1, 30), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_keepalive(LS, 1, 30), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_simultaneous_accepts(NULL, 1), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_simultaneous_accepts(TS, 1), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_simultaneous_accepts(LS, 1), UVS_EINVAL);
+    /* A delay beyond what the kernel takes: set or refused, never a crash. */
+    (void)uvs_tcp_keepalive(tcp, 1, UINT_MAX);
+    /* addresses */
+    ASSERT_ERR(uvs_tcp_sockname(NULL, ip, sizeof(ip), &port, &family), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_sockname(tcp, NULL, sizeof(ip), &port, &family), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_sockname(TS, ip, sizeof(ip), &port, &family), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_sockname(LS, ip, sizeof(ip), &port, &family), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_peername(NULL, ip, sizeof(ip), &port, &family), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_peername(tcp, NULL, sizeof(ip), &port, &family), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_peername(TS, ip, sizeof(ip), &port, &family), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_peername(LS, ip, sizeof(ip), &port, &family), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_sockname(tcp, ip, 1, &port, &family), UVS_ENOBUFS);
+    /* The fresh stream is still fresh after all that. */
+    ASSERT_ERR(uvs_fileno(UVS_HANDLE(fresh)), UVS_EBADF);
+
+    tcp_on_closed(&f); /* closing */
+    settle(&f);
+    tcp_on_closed(&f); /* closed */
+    teardown(&f);
+}
+
+/* ======================================================================== */
+/* 7. Timer                                                                  */
+/* ======================================================================== */
+
+static void timer_on_closed(struct fx *f) {
+    uvs_timer_t *c = f->ctimer;
+
+    ASSERT_ERR(uvs_timer_start(c, 1, 0, no_timer_cb, NULL), UVS_ECLOSED);
+    ASSERT_ERR(uvs_timer_stop(c), UVS_ECLOSED);
+    ASSERT_ERR(uvs_timer_again(c), UVS_ECLOSED);
+    ASSERT_ERR(uvs_timer_set_repeat(c, 5), UVS_ECLOSED);
+    ASSERT_UEQ(uvs_timer_repeat(c), 0);
+}
+
+static void test_badinput_timer_functions(void) {
+    struct fx f;
+    uvs_timer_t *ST, *LT, *out = NULL;
+
+    setup(&f);
+    ST = UVS_TIMER(f.pair.client); /* a stream passed as a timer */
+    LT = UVS_TIMER(f.loop);        /* a loop passed as a timer */
+
+    /* uvs_timer_new */
+    ASSERT_ERR(uvs_timer_new(NULL, &out), UVS_EINVAL);
+    ASSERT_ERR(uvs_timer_new(f.loop, NULL), UVS_EINVAL);
+    /* uvs_timer_start */
+    ASSERT_ERR(uvs_timer_start(NULL, 1, 0, no_timer_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_timer_start(f.timer, 1, 0, NULL, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_timer_start(ST, 1, 0, no_timer_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_timer_start(LT, 1, 0, no_timer_cb, NULL), UVS_EINVAL);
+    ASSERT_EQ(uvs_is_active(UVS_HANDLE(f.timer)), 0);
+    /* uvs_timer_stop */
+    ASSERT_ERR(uvs_timer_stop(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_timer_stop(ST), UVS_EINVAL);
+    ASSERT_ERR(uvs_timer_stop(LT), UVS_EINVAL);
+    /* uvs_timer_again: also EINVAL for a timer never started */
+    ASSERT_ERR(uvs_timer_again(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_timer_again(ST), UVS_EINVAL);
+    ASSERT_ERR(uvs_timer_again(LT), UVS_EINVAL);
+    ASSERT_ERR(uvs_timer_again(f.timer), UVS_EINVAL);
+    /* uvs_timer_set_repeat / uvs_timer_repeat */
+    ASSERT_ERR(uvs_timer_set_repeat(NULL, 5), UVS_EINVAL);
+    ASSERT_ERR(uvs_timer_set_repeat(ST, 5), UVS_EINVAL);
+    ASSERT_ERR(uvs_timer_set_repeat(LT, 5), UVS_EINVAL);
+    ASSERT_UEQ(uvs_timer_repeat(NULL), 0);
+    ASSERT_UEQ(uvs_timer_repeat(ST), 0);
+    ASSERT_UEQ(uvs_timer_repeat(LT), 0);
+    ASSERT_UEQ(uvs_timer_repeat(f.timer), 0);
+
+    timer_on_closed(&f); /* closing */
+    settle(&f);
+    timer_on_closed(&f); /* closed */
+    /* Let any wrongly scheduled callback come: none may. */
+    run_for(f.loop, 10);
+    teardown(&f);
+}
+
+const struct uvs_test tests_badinput[] = {
+    {"badinput_version_and_errors", test_badinput_version_and_errors},
+    {"badinput_loop_null", test_badinput_loop_null},
+    {"badinput_loop_closed", test_badinput_loop_closed},
+    {"badinput_foreign_pointers", test_badinput_foreign_pointers},
+    {"badinput_freed_pointers", test_badinput_freed_pointers},
+    {"badinput_handle_functions", test_badinput_handle_functions},
+    {"badinput_stream_functions", test_badinput_stream_functions},
+    {"badinput_tcp_functions", test_badinput_tcp_functions},
+    {"badinput_timer_functions", test_badinput_timer_functions},
+    {0, 0},
+};

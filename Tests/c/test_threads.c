@@ -1,0 +1,371 @@
+/* Threads (header "Threads"; uvs_loop_post). */
+#include "harness.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* ---- uvs_loop_post from other threads ---- */
+
+struct poster {
+    uvs_loop_t *loop;
+    pthread_t loop_thread;
+    int id;    /* which poster thread */
+    int count; /* how many to post */
+    int *next; /* per-thread next expected index (on the loop thread) */
+    int *ran;  /* total run */
+};
+
+struct post_item {
+    struct poster *p;
+    int index;
+};
+
+static void posted_fn(uvs_loop_t *loop, void *u) {
+    struct post_item *it = u;
+    struct poster *p = it->p;
+    ASSERT_PTR_EQ(loop, p->loop);
+    if (!pthread_equal(pthread_self(), p->loop_thread))
+        FAIL("posted function ran on another thread than the loop's");
+    if (it->index != p->next[p->id])
+        FAIL("thread %d: posted function %d ran, expected %d", p->id, it->index, p->next[p->id]);
+    p->next[p->id]++;
+    (*p->ran)++;
+    free(it);
+}
+
+static void *poster_main(void *arg) {
+    struct poster *p = arg;
+    int i;
+    for (i = 0; i < p->count; i++) {
+        struct post_item *it = malloc(sizeof(*it));
+        int r;
+        if (it == NULL)
+            FAIL("out of memory");
+        it->p = p;
+        it->index = i;
+        r = uvs_loop_post(p->loop, posted_fn, it);
+        if (r != 0)
+            FAIL("uvs_loop_post from thread %d returned %s", p->id, code_name(r));
+    }
+    return NULL;
+}
+
+static void run_posters(int nthreads, int per_thread) {
+    uvs_loop_t *loop = make_loop();
+    struct poster p[8];
+    pthread_t th[8];
+    int next[8] = {0}, ran = 0, i;
+
+    for (i = 0; i < nthreads; i++) {
+        p[i].loop = loop;
+        p[i].loop_thread = pthread_self();
+        p[i].id = i;
+        p[i].count = per_thread;
+        p[i].next = next;
+        p[i].ran = &ran;
+        ASSERT_EQ(pthread_create(&th[i], NULL, poster_main, &p[i]), 0);
+    }
+    /* The loop sleeps in poll (only the guard timer is active): posts must wake it. */
+    RUN_UNTIL(loop, ran == nthreads * per_thread);
+    for (i = 0; i < nthreads; i++) {
+        ASSERT_EQ(pthread_join(th[i], NULL), 0);
+        ASSERT_EQ(next[i], per_thread);
+    }
+    finish_loop(loop);
+}
+
+static void test_threads_post_from_thread(void) {
+    run_posters(1, 1000);
+}
+
+static void test_threads_post_concurrent(void) {
+    run_posters(4, 500);
+}
+
+/* ---- calls from a foreign thread while the loop runs: UVS_EWRONGTHREAD ---- */
+
+struct foreign {
+    uvs_loop_t *loop;
+    uvs_timer_t *timer;     /* started, referenced: keeps the loop running */
+    uvs_stream_t *server;   /* listening */
+    uvs_stream_t *client;   /* connected */
+    uvs_stream_t *fresh;    /* family 0 */
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int running;            /* set on the loop thread inside uvs_loop_run */
+    int write_called;
+    int results[64];
+    const char *names[64];
+    int n;
+    uvs_stream_t *made_tcp;
+    uvs_timer_t *made_timer;
+};
+
+static void fail_timer(uvs_timer_t *t, void *u) {
+    (void)t;
+    (void)u;
+    FAIL("the keep-alive timer expired: the foreign thread never finished");
+}
+
+static void mark_running(uvs_loop_t *loop, void *u) {
+    struct foreign *f = u;
+    (void)loop;
+    pthread_mutex_lock(&f->mu);
+    f->running = 1;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static void stop_loop(uvs_loop_t *loop, void *u) {
+    (void)u;
+    ASSERT_OK(uvs_loop_stop(loop));
+}
+
+static void never_cb(uvs_stream_t *s, int status, void *u) {
+    struct foreign *f = u;
+    (void)s;
+    (void)status;
+    f->write_called = 1;
+}
+
+static void never_read(uvs_stream_t *s, int status, const char *d, size_t l, void *u) {
+    (void)s;
+    (void)status;
+    (void)d;
+    (void)l;
+    (void)u;
+}
+
+static void never_conn(uvs_stream_t *s, int status, void *u) {
+    (void)s;
+    (void)status;
+    (void)u;
+}
+
+static void never_timer(uvs_timer_t *t, void *u) {
+    (void)t;
+    (void)u;
+}
+
+static void never_close(uvs_handle_t *h, void *u) {
+    (void)h;
+    (void)u;
+}
+
+#define RECORD(f, call)                                                                \
+    do {                                                                               \
+        (f)->names[(f)->n] = #call;                                                    \
+        (f)->results[(f)->n++] = (int)(call);                                          \
+    } while (0)
+
+static void *foreign_main(void *arg) {
+    struct foreign *f = arg;
+    char ip[UVS_IP_MAX];
+    int port, family;
+    uvs_buf_t b;
+
+    pthread_mutex_lock(&f->mu);
+    while (!f->running)
+        pthread_cond_wait(&f->cv, &f->mu);
+    pthread_mutex_unlock(&f->mu);
+
+    b.base = "x";
+    b.len = 1;
+    /* Loop. */
+    RECORD(f, uvs_loop_run(f->loop, UVS_RUN_NOWAIT));
+    RECORD(f, uvs_loop_stop(f->loop));
+    RECORD(f, uvs_loop_alive(f->loop));
+    RECORD(f, uvs_loop_update_time(f->loop));
+    RECORD(f, uvs_loop_handle_count(f->loop));
+    RECORD(f, uvs_loop_close_all(f->loop, never_close, NULL));
+    RECORD(f, uvs_loop_close(f->loop));
+    RECORD(f, uvs_tcp_new(f->loop, 0, &f->made_tcp));
+    RECORD(f, uvs_timer_new(f->loop, &f->made_timer));
+    /* Handles. */
+    RECORD(f, uvs_close(UVS_HANDLE(f->fresh), never_close, NULL));
+    RECORD(f, uvs_ref(UVS_HANDLE(f->timer)));
+    RECORD(f, uvs_unref(UVS_HANDLE(f->timer)));
+    RECORD(f, uvs_send_buffer_size(UVS_HANDLE(f->client)));
+    RECORD(f, uvs_set_send_buffer_size(UVS_HANDLE(f->client), 65536));
+    RECORD(f, uvs_receive_buffer_size(UVS_HANDLE(f->client)));
+    RECORD(f, uvs_set_receive_buffer_size(UVS_HANDLE(f->client), 65536));
+    /* Streams. */
+    RECORD(f, uvs_listen(f->fresh, 5, never_conn, NULL));
+    RECORD(f, uvs_accept(f->server, f->fresh));
+    RECORD(f, uvs_read_start(f->client, never_read, NULL));
+    RECORD(f, uvs_read_stop(f->client));
+    RECORD(f, uvs_write(f->client, &b, 1, never_cb, f));
+    RECORD(f, uvs_try_write(f->client, &b, 1));
+    RECORD(f, uvs_shutdown(f->client, never_cb, f));
+    /* TCP. */
+    RECORD(f, uvs_tcp_open(f->fresh, 0));
+    RECORD(f, uvs_tcp_bind(f->fresh, "127.0.0.1", 0, 0));
+    RECORD(f, uvs_tcp_connect(f->fresh, "127.0.0.1", 1, never_cb, f));
+    RECORD(f, uvs_tcp_nodelay(f->client, 1));
+    RECORD(f, uvs_tcp_keepalive(f->client, 1, 30));
+    RECORD(f, uvs_tcp_simultaneous_accepts(f->server, 1));
+    RECORD(f, uvs_tcp_sockname(f->client, ip, sizeof(ip), &port, &family));
+    RECORD(f, uvs_tcp_peername(f->client, ip, sizeof(ip), &port, &family));
+    /* Timer. */
+    RECORD(f, uvs_timer_start(f->timer, 1, 0, never_timer, NULL));
+    RECORD(f, uvs_timer_stop(f->timer));
+    RECORD(f, uvs_timer_again(f->timer));
+    RECORD(f, uvs_timer_set_repeat(f->timer, 1));
+
+    /* The one thread-safe call ends the test. */
+    if (uvs_loop_post(f->loop, stop_loop, NULL) != 0)
+        FAIL("uvs_loop_post from the foreign thread failed");
+    return NULL;
+}
+
+static void test_threads_foreign_calls_wrongthread(void) {
+    uvs_loop_t *loop = make_loop();
+    struct foreign f;
+    struct tcp_pair p;
+    pthread_t th;
+    int i;
+
+    memset(&f, 0, sizeof(f));
+    pthread_mutex_init(&f.mu, NULL);
+    pthread_cond_init(&f.cv, NULL);
+    make_tcp_pair(loop, &p);
+    f.loop = loop;
+    f.server = p.server;
+    f.client = p.client;
+    f.made_tcp = (uvs_stream_t *)&f; /* must be set to NULL */
+    f.made_timer = NULL; /* the header promises *out = NULL on error for tcp_new only */
+    ASSERT_OK(uvs_tcp_new(loop, 0, &f.fresh));
+    ASSERT_OK(uvs_timer_new(loop, &f.timer));
+    ASSERT_OK(uvs_timer_start(f.timer, 60000, 0, fail_timer, NULL));
+    ASSERT_OK(uvs_loop_post(loop, mark_running, &f));
+    ASSERT_EQ(pthread_create(&th, NULL, foreign_main, &f), 0);
+    /* Stays inside uvs_loop_run until the foreign thread posts stop_loop. */
+    ASSERT_ERR(uvs_loop_run(loop, UVS_RUN_DEFAULT), 1);
+    ASSERT_EQ(pthread_join(th, NULL), 0);
+
+    {
+        char bad[1500];
+        size_t len = 0;
+        int nbad = 0;
+        bad[0] = '\0';
+        for (i = 0; i < f.n; i++) {
+            if (f.results[i] == UVS_EWRONGTHREAD)
+                continue;
+            nbad++;
+            if (len < sizeof(bad) - 100) {
+                const char *name = f.names[i];
+                const char *paren = strchr(name, '(');
+                int nlen = paren ? (int)(paren - name) : (int)strlen(name);
+                len += (size_t)snprintf(bad + len, sizeof(bad) - len, "%s%.*s=%s", nbad > 1 ? ", " : "",
+                                        nlen, name, code_name(f.results[i]));
+            }
+        }
+        if (nbad > 0)
+            FAIL("%d of %d calls from a foreign thread did not return EWRONGTHREAD: %s", nbad, f.n,
+                 bad);
+    }
+    ASSERT_EQ(f.n, 35);
+    ASSERT_NULL(f.made_tcp);
+    ASSERT_NULL(f.made_timer);
+    /* Nothing happened to the handles. */
+    run_nowait(loop, 3);
+    ASSERT_EQ(f.write_called, 0);
+    ASSERT_EQ(uvs_is_closing(UVS_HANDLE(f.fresh)), 0);
+    ASSERT_EQ(uvs_is_active(UVS_HANDLE(f.timer)), 1);
+    ASSERT_EQ(uvs_has_ref(UVS_HANDLE(f.timer)), 1);
+    ASSERT_EQ(uvs_is_writable(p.client), 1);
+    ASSERT_EQ(uvs_is_reading(p.client), 0);
+    ASSERT_UEQ(uvs_timer_repeat(f.timer), 0);
+    ASSERT_EQ(uvs_loop_handle_count(loop), 6); /* server, client, conn, fresh, timer, guard */
+    pthread_mutex_destroy(&f.mu);
+    pthread_cond_destroy(&f.cv);
+    finish_loop(loop);
+}
+
+/* ---- a loop handed to another thread ---- */
+
+struct handoff {
+    uvs_loop_t *loop;
+    pthread_t runner;
+    int fired;
+    int run_result;
+};
+
+static void handoff_timer(uvs_timer_t *t, void *u) {
+    struct handoff *h = u;
+    (void)t;
+    if (!pthread_equal(pthread_self(), h->runner))
+        FAIL("the timer callback ran on a thread that is not running the loop");
+    h->fired++;
+}
+
+static void *handoff_main(void *arg) {
+    struct handoff *h = arg;
+    h->run_result = uvs_loop_run(h->loop, UVS_RUN_DEFAULT);
+    return NULL;
+}
+
+/* Created on this thread, run by another, then closed here again once that thread
+ * is done with it. */
+static void test_threads_loop_runs_on_other_thread(void) {
+    uvs_loop_t *loop = make_loop();
+    uvs_timer_t *t = NULL;
+    struct handoff h;
+
+    memset(&h, 0, sizeof(h));
+    h.loop = loop;
+    ASSERT_OK(uvs_timer_new(loop, &t));
+    ASSERT_OK(uvs_timer_start(t, 1, 0, handoff_timer, &h));
+    ASSERT_EQ(pthread_create(&h.runner, NULL, handoff_main, &h), 0);
+    ASSERT_EQ(pthread_join(h.runner, NULL), 0);
+    ASSERT_ERR(h.run_result, 0);
+    ASSERT_EQ(h.fired, 1);
+    uvs_release(UVS_HANDLE(t));
+    finish_loop(loop);
+}
+
+/* Posting from another thread before the loop runs: the function runs at the start
+ * of the next uvs_loop_run, on the thread that runs it. */
+static void *post_once(void *arg) {
+    struct poster *p = arg;
+    struct post_item *it = malloc(sizeof(*it));
+    if (it == NULL)
+        FAIL("out of memory");
+    it->p = p;
+    it->index = 0;
+    if (uvs_loop_post(p->loop, posted_fn, it) != 0)
+        FAIL("uvs_loop_post failed");
+    return NULL;
+}
+
+static void test_threads_post_before_run(void) {
+    uvs_loop_t *loop = make_loop();
+    struct poster p;
+    pthread_t th;
+    int next[1] = {0}, ran = 0;
+
+    p.loop = loop;
+    p.loop_thread = pthread_self();
+    p.id = 0;
+    p.count = 1;
+    p.next = next;
+    p.ran = &ran;
+    ASSERT_EQ(pthread_create(&th, NULL, post_once, &p), 0);
+    ASSERT_EQ(pthread_join(th, NULL), 0);
+    ASSERT_EQ(ran, 0);
+    ASSERT_EQ(uvs_loop_alive(loop), 1);
+    ASSERT_ERR(uvs_loop_run(loop, UVS_RUN_NOWAIT), 0);
+    ASSERT_EQ(ran, 1);
+    finish_loop(loop);
+}
+
+const struct uvs_test tests_threads[] = {
+    {"threads_post_from_thread", test_threads_post_from_thread},
+    {"threads_post_concurrent", test_threads_post_concurrent},
+    {"threads_foreign_calls_wrongthread", test_threads_foreign_calls_wrongthread},
+    {"threads_loop_runs_on_other_thread", test_threads_loop_runs_on_other_thread},
+    {"threads_post_before_run", test_threads_post_before_run},
+    {0, 0},
+};
