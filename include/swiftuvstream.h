@@ -1,9 +1,9 @@
 /*
  * swiftuvstream.h — the C contract of libswiftuvstream.
  *
- * libswiftuvstream is a stream library over libuv 1.44: TCP sockets (and, in later
- * releases, pipes and TTYs) driven by an event loop, with a timer and a thread-safe
- * way to post work to the loop. The implementation is Swift; this header is all a C
+ * libswiftuvstream is a stream library over libuv 1.44: TCP sockets, pipes (with handle
+ * passing between processes) and terminals, driven by an event loop, with a timer and
+ * a thread-safe way to post work to the loop. The implementation is Swift; this header is all a C
  * or C++ program needs (no libuv headers, no Swift toolchain at run time).
  *
  * Reading guide
@@ -15,6 +15,8 @@
  *   5. Streams           read, write, shutdown, listen, accept: any stream kind
  *   6. TCP               uvs_tcp_*: create, bind, connect, socket options, addresses
  *   7. Timer             uvs_timer_*
+ *   8. Pipes             uvs_pipe_*: Unix sockets and pipes, handle passing (IPC)
+ *   9. TTYs              uvs_tty_*: terminals
  *
  * Rules that hold for every function
  * ----------------------------------
@@ -204,7 +206,7 @@ typedef struct uvs_loop_s uvs_loop_t;
  *  UVS_HANDLE(); convert back with UVS_STREAM() or UVS_TIMER() after checking
  *  uvs_handle_kind(). */
 typedef struct uvs_handle_s uvs_handle_t;
-/** A byte stream: TCP now, pipes and TTYs later. */
+/** A byte stream: a TCP socket, a pipe or a TTY. */
 typedef struct uvs_stream_s uvs_stream_t;
 /** A timer. */
 typedef struct uvs_timer_s uvs_timer_t;
@@ -420,12 +422,14 @@ typedef void (*uvs_shutdown_cb)(uvs_stream_t *stream, int status, void *user_dat
  *  UVS_ECLOSED, UVS_EWRONGTHREAD, other libuv errors. */
 int uvs_listen(uvs_stream_t *server, int backlog, uvs_connection_cb cb, void *user_data);
 
-/** Accepts a waiting connection into client, a new handle of the matching kind on
- *  the same loop (created with uvs_tcp_new(loop, 0, &client)). Connections not
- *  accepted in the connection callback stay queued; accept them later.
- *  Errors: UVS_EINVAL (NULL, wrong kind, different loops, server not listening, or
- *  client already in use), UVS_EAGAIN (nothing waiting), UVS_ECLOSED,
- *  UVS_EWRONGTHREAD. */
+/** Accepts into client, a new unused handle on the same loop: on a listening stream,
+ *  a waiting connection (client of the server's kind, e.g. uvs_tcp_new(loop, 0,
+ *  &client)); on an IPC pipe with handles received, the next one (client of the kind
+ *  uvs_pipe_pending_kind() reports). Connections not accepted in the connection
+ *  callback stay queued; accept them later.
+ *  Errors: UVS_EINVAL (NULL, wrong kind, different loops, server neither listening nor
+ *  holding a received handle, or client already in use), UVS_EAGAIN (nothing
+ *  waiting), UVS_ECLOSED, UVS_EWRONGTHREAD. */
 int uvs_accept(uvs_stream_t *server, uvs_stream_t *client);
 
 /** Starts reading: cb(stream, status, data, len, user_data) runs for each chunk (see
@@ -468,6 +472,17 @@ size_t uvs_write_queue_size(const uvs_stream_t *stream);
 int uvs_write(uvs_stream_t *stream, const uvs_buf_t bufs[], size_t nbufs, uvs_write_cb cb,
               void *user_data);
 
+/** Like uvs_write(), and sends send_handle (an open TCP or pipe stream) with the data
+ *  over an IPC pipe (one created with uvs_pipe_new(loop, 1, ...)). The receiver gets
+ *  the data in its read callback and the handle through uvs_pipe_pending_count() and
+ *  uvs_accept(). The library keeps send_handle alive until the write completes; the
+ *  caller may close it after that. The payload must not be empty (the handle travels
+ *  with the first byte). Errors: as uvs_write(), and UVS_EINVAL (stream is not an IPC
+ *  pipe, send_handle is not a TCP or pipe stream, or no bytes), UVS_EBADF
+ *  (send_handle has no descriptor), UVS_ECLOSED (send_handle is closing). */
+int uvs_write2(uvs_stream_t *stream, const uvs_buf_t bufs[], size_t nbufs,
+               uvs_stream_t *send_handle, uvs_write_cb cb, void *user_data);
+
 /** Writes what the kernel accepts now, without queueing. Returns the number of bytes
  *  written (capped at INT_MAX per call; 0 for zero bytes).
  *  Errors: UVS_EAGAIN (nothing could be written now, or writes are queued: try_write
@@ -481,6 +496,34 @@ int uvs_try_write(uvs_stream_t *stream, const uvs_buf_t bufs[], size_t nbufs);
  *  Errors: UVS_EINVAL, UVS_ENOTCONN (not writable: already shut down, never
  *  connected, or failed), UVS_ECLOSED, UVS_EWRONGTHREAD. */
 int uvs_shutdown(uvs_stream_t *stream, uvs_shutdown_cb cb, void *user_data);
+
+/* Flow control ------------------------------------------------------------- */
+
+/** Default write-queue watermarks of a new stream, in bytes. */
+#define UVS_DEFAULT_HIGH_WATERMARK 65536
+#define UVS_DEFAULT_LOW_WATERMARK 16384
+
+/** The stream's write queue crossed a watermark: writable 0 when it rose above the
+ *  high watermark (stop producing), 1 when it fell back to the low one (resume). */
+typedef void (*uvs_writability_cb)(uvs_stream_t *stream, int writable, void *user_data);
+
+/** Sets the write-queue watermarks (low <= high). They are advisory: uvs_write()
+ *  still accepts data above the high watermark; a producer that respects the
+ *  writability callback keeps the library's memory bounded by them.
+ *  Errors: UVS_EINVAL (NULL, not a stream, low > high), UVS_ECLOSED,
+ *  UVS_EWRONGTHREAD. */
+int uvs_set_write_watermarks(uvs_stream_t *stream, size_t high, size_t low);
+
+/** Registers cb(stream, writable, user_data), called from the loop once per crossing:
+ *  with 0 when the write queue rises above the high watermark, then with 1 when it
+ *  falls to the low watermark or below (or the stream can no longer be written).
+ *  cb NULL unregisters. Errors: UVS_EINVAL, UVS_ECLOSED, UVS_EWRONGTHREAD. */
+int uvs_on_writability_changed(uvs_stream_t *stream, uvs_writability_cb cb, void *user_data);
+
+/** 1 while the write queue is above the high watermark (since it last rose above it
+ *  and has not yet fallen to the low one), 0 otherwise or when closed.
+ *  Errors: UVS_EINVAL. */
+int uvs_is_write_blocked(const uvs_stream_t *stream);
 
 /* ========================================================================== */
 /* 6. TCP                                                                     */
@@ -583,6 +626,125 @@ int uvs_timer_set_repeat(uvs_timer_t *timer, uint64_t repeat_ms);
 
 /** The repeat interval in ms (0 for NULL or a closed timer). */
 uint64_t uvs_timer_repeat(const uvs_timer_t *timer);
+
+/* ========================================================================== */
+/* 8. Pipes                                                                   */
+/* ========================================================================== */
+
+/** Flags for uvs_pipe_chmod(). */
+#define UVS_PIPE_READABLE 1
+#define UVS_PIPE_WRITABLE 2
+
+/** Longest path a Unix socket accepts, NUL excluded (sizeof sun_path - 1 on Linux).
+ *  Longer paths are rejected with UVS_ENAMETOOLONG, never truncated. */
+#define UVS_PIPE_PATH_MAX 107
+
+/** Creates a pipe stream on loop and stores it in *out (one reference for the caller).
+ *  ipc 1 makes it an IPC pipe, able to send and receive handles (uvs_write2()).
+ *  Errors: UVS_EINVAL (NULL loop or out), UVS_ECLOSED (closed loop), UVS_EWRONGTHREAD.
+ *  *out is NULL on error. */
+int uvs_pipe_new(uvs_loop_t *loop, int ipc, uvs_stream_t **out);
+
+/** Adopts an existing pipe or Unix-domain stream socket fd; the handle owns it from then
+ *  on (fds 0-2 excepted: they are never closed by the library). The fd is made
+ *  non-blocking, which also affects other processes sharing it (a shell's stdin,
+ *  say). Errors: UVS_EINVAL (NULL, not a pipe handle, fd < 0, or fd is not a pipe,
+ *  FIFO or Unix stream socket: a regular file, /dev/null, a TCP socket, a terminal),
+ *  UVS_EBADF (fd not open), UVS_EBUSY (the handle already has a descriptor),
+ *  UVS_ECLOSED, UVS_EWRONGTHREAD. */
+int uvs_pipe_open(uvs_stream_t *pipe, int fd);
+
+/** Binds to a filesystem path (the socket file is created; remove it yourself when
+ *  done). Errors: UVS_EINVAL (NULL, not a pipe, already bound), UVS_ENAMETOOLONG
+ *  (longer than UVS_PIPE_PATH_MAX), UVS_EADDRINUSE, UVS_EACCES, UVS_ENOENT,
+ *  UVS_ECLOSED, UVS_EWRONGTHREAD. */
+int uvs_pipe_bind(uvs_stream_t *pipe, const char *path);
+
+/** Connects to the Unix socket at path; cb(pipe, status, user_data) runs once from the
+ *  loop (cb may be NULL). Every connection error arrives in cb, never as the return
+ *  value: UVS_ENOENT, UVS_ECONNREFUSED, UVS_ENAMETOOLONG (path longer than
+ *  UVS_PIPE_PATH_MAX), ... Returns an error only for misuse: UVS_EINVAL (NULL pipe or
+ *  path, not a pipe), UVS_EALREADY (a connect is pending), UVS_EISCONN, UVS_ECLOSED,
+ *  UVS_EWRONGTHREAD. */
+int uvs_pipe_connect(uvs_stream_t *pipe, const char *path, uvs_connect_cb cb, void *user_data);
+
+/** Makes a bound pipe's socket file readable and/or writable by everyone
+ *  (UVS_PIPE_READABLE | UVS_PIPE_WRITABLE). Errors: UVS_EINVAL (NULL, not a pipe,
+ *  bad flags), UVS_EBADF (not bound), UVS_ECLOSED, UVS_EWRONGTHREAD, chmod errors. */
+int uvs_pipe_chmod(uvs_stream_t *pipe, int flags);
+
+/** The path the pipe is bound to, NUL-terminated in path (size bytes; UVS_PIPE_PATH_MAX
+ *  + 1 is always enough). *length, if not NULL, receives the path's length. An unbound
+ *  pipe gives an empty string. Errors: UVS_EINVAL (NULL pipe or path, not a pipe),
+ *  UVS_ENOBUFS (size too small), UVS_EBADF (no descriptor), UVS_ECLOSED,
+ *  UVS_EWRONGTHREAD. */
+int uvs_pipe_sockname(uvs_stream_t *pipe, char *path, size_t size, size_t *length);
+
+/** The path of the peer's socket, like uvs_pipe_sockname() (empty when the peer is
+ *  unbound, for example one end of uvs_socketpair()). Errors: as uvs_pipe_sockname(),
+ *  and UVS_ENOTCONN. */
+int uvs_pipe_peername(uvs_stream_t *pipe, char *path, size_t size, size_t *length);
+
+/** Sets the number of pending pipe instances of a listening pipe (meaningful on
+ *  Windows; accepted and ignored elsewhere). Errors: UVS_EINVAL (NULL, not a pipe,
+ *  count < 1), UVS_ECLOSED, UVS_EWRONGTHREAD. */
+int uvs_pipe_pending_instances(uvs_stream_t *pipe, int count);
+
+/** The number of handles received over an IPC pipe and not yet accepted (0 if none or
+ *  closed). Errors: UVS_EINVAL (NULL, not a pipe). */
+int uvs_pipe_pending_count(uvs_stream_t *pipe);
+
+/** The kind of the next handle waiting to be accepted: UVS_KIND_TCP or UVS_KIND_PIPE,
+ *  or 0 if none is waiting (or closed). Accept it with uvs_accept(pipe, client) into a
+ *  new handle of that kind. Errors: UVS_EINVAL (NULL, not a pipe). */
+int uvs_pipe_pending_kind(uvs_stream_t *pipe);
+
+/** 1 if the stream is an IPC pipe, 0 otherwise. Errors: UVS_EINVAL. */
+int uvs_is_ipc(const uvs_stream_t *stream);
+
+/** Creates an anonymous pipe: fds[0] is the read end, fds[1] the write end, both
+ *  close-on-exec. The caller owns both fds (adopt them with uvs_pipe_open()).
+ *  Any thread. Errors: UVS_EINVAL (fds NULL), UVS_EMFILE, UVS_ENFILE. */
+int uvs_pipe_pair(int fds[2]);
+
+/** Creates a connected pair of Unix stream sockets (bidirectional, able to pass handles
+ *  when both ends are opened as IPC pipes), close-on-exec; the caller owns both fds.
+ *  Any thread. Errors: UVS_EINVAL (fds NULL), UVS_EMFILE, UVS_ENFILE. */
+int uvs_socketpair(int fds[2]);
+
+/* ========================================================================== */
+/* 9. TTYs                                                                    */
+/* ========================================================================== */
+
+/** Terminal modes for uvs_tty_set_mode(). */
+typedef enum {
+    UVS_TTY_MODE_NORMAL = 0, /* line-buffered, echo, signals: the terminal's defaults */
+    UVS_TTY_MODE_RAW = 1,    /* byte by byte, no echo, no signal keys */
+    UVS_TTY_MODE_IO = 2      /* binary-safe I/O (used for IPC); Unix only */
+} uvs_tty_mode;
+
+/** Creates a TTY stream over fd, a terminal, and stores it in *out (one reference for
+ *  the caller). readable 1 for input (a keyboard), 0 for output. For a terminal on
+ *  fds 0-2 libuv reopens the terminal so the non-blocking mode it sets does not leak
+ *  to other processes sharing the fd; fds 0-2 are never closed by the library.
+ *  Errors: UVS_EINVAL (NULL loop or out, fd < 0, or fd is not a terminal: a file, pipe,
+ *  socket or /dev/null), UVS_EBADF (fd not open), UVS_ECLOSED (closed loop),
+ *  UVS_EWRONGTHREAD. *out is NULL on error. */
+int uvs_tty_new(uvs_loop_t *loop, int fd, int readable, uvs_stream_t **out);
+
+/** Sets the terminal mode. Errors: UVS_EINVAL (NULL, not a TTY, unknown mode),
+ *  UVS_ECLOSED, UVS_EWRONGTHREAD, terminal errors. */
+int uvs_tty_set_mode(uvs_stream_t *tty, uvs_tty_mode mode);
+
+/** The terminal's size in columns and rows; width and height may be NULL.
+ *  Errors: UVS_EINVAL (NULL tty, not a TTY), UVS_ECLOSED, UVS_EWRONGTHREAD, terminal
+ *  errors. */
+int uvs_tty_get_winsize(uvs_stream_t *tty, int *width, int *height);
+
+/** Restores the mode the terminal had before the first uvs_tty_set_mode() away from
+ *  normal. Call it at exit (it is async-signal-safe in libuv: a signal handler may call
+ *  it). Any thread. Errors: UVS_EBUSY (another thread is changing a mode right now). */
+int uvs_tty_reset_mode(void);
 
 #ifdef __cplusplus
 }

@@ -1,6 +1,9 @@
 /* libuv as seen by the Swift core. */
 #include <uv.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <fcntl.h>
+#include <errno.h>
 #include <sys/stat.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -14,4 +17,18 @@ static inline void clibuv_ignore_sigpipe_if_default(void) {
     if (sigaction(SIGPIPE, NULL, &current) == 0 && current.sa_handler == SIG_DFL) {
         signal(SIGPIPE, SIG_IGN);
     }
+}
+
+/* The S_IFMT bits of fd's file type (S_IFSOCK, S_IFIFO, ...), or -errno (-EBADF for
+ * a closed fd). */
+static inline int clibuv_file_type(int fd) {
+    struct stat status;
+    if (fstat(fd, &status) != 0) return -errno;
+    return (int)(status.st_mode & S_IFMT);
+}
+
+/* fd's access mode (O_RDONLY, O_WRONLY or O_RDWR), or -errno. */
+static inline int clibuv_access_mode(int fd) {
+    int flags = fcntl(fd, F_GETFL);
+    return flags < 0 ? -errno : (flags & O_ACCMODE);
 }

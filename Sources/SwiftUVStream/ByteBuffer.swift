@@ -39,6 +39,20 @@ struct ByteBuffer: ~Copyable {
         return true
     }
 
+    /// Moves the first `count` bytes into `other`, which must be empty; the rest moves
+    /// to the front. Returns false (and changes nothing) if memory ran out.
+    mutating func moveFront(_ count: Int, into other: inout ByteBuffer) -> Bool {
+        guard other.isEmpty, count >= 0, count <= self.count else { return false }
+        if count == self.count {
+            swap(&self, &other)
+            return true
+        }
+        guard other.append(UnsafeRawBufferPointer(start: base, count: count)), let base else { return false }
+        memmove(base, base + count, self.count - count)
+        self.count -= count
+        return true
+    }
+
     /// Forgets the contents; releases the storage if it grew past `retainedCapacity`.
     mutating func removeAll() {
         count = 0

@@ -39,6 +39,18 @@ public class Stream: Handle {
     private var shutdownState = ShutdownState.none
     private var writes = WriteQueue()
     private var isDeferralScheduled = false
+    /// A connect that failed before reaching libuv; reported from the loop.
+    private var deferredConnectStatus: Int32?
+    private var writabilityCallback: ((Stream, Bool) -> Void)?
+    private var reportedWriteBlocked = false
+
+    /// The write-queue size above which the stream reports itself blocked.
+    public private(set) var highWatermark = 65536
+    /// The write-queue size at or below which a blocked stream reports writable again.
+    public private(set) var lowWatermark = 16384
+    /// Whether the write queue rose above the high watermark and has not yet fallen to
+    /// the low one.
+    public private(set) var isWriteBlocked = false
     // libuv requests, one of each per stream (a stream has at most one connect, one
     // write batch and one shutdown in flight), allocated on first use.
     private var connectRequest: UnsafeMutablePointer<uv_connect_t>?
@@ -93,10 +105,21 @@ public class Stream: Handle {
 
     /// The stream got a connection (connect finished, accept, or an adopted fd).
     func didConnect() {
-        phase = .open
-        readable = true
-        writable = true
+        didOpen(readable: true, writable: true)
     }
+
+    /// The stream is open with the given directions (a TTY may be output only).
+    func didOpen(readable: Bool, writable: Bool) {
+        phase = .open
+        self.readable = readable
+        self.writable = writable
+    }
+
+    /// Whether this is an IPC pipe, able to send handles.
+    public var isIPC: Bool { false }
+
+    /// The kind of the next handle received over an IPC pipe, if one waits.
+    var pendingHandleKind: HandleKind? { nil }
 
     // MARK: Listening
 
@@ -118,7 +141,9 @@ public class Stream: Handle {
     public func accept(into client: Stream) throws(UVError) {
         try checkUsable()
         try client.checkUsable()
-        guard phase == .listening, client.kind == kind, client.loop === loop,
+        // A handle received over an IPC pipe, else a connection on a listening stream.
+        let expectedKind = pendingHandleKind ?? (phase == .listening ? kind : nil)
+        guard let expectedKind, client.kind == expectedKind, client.loop === loop,
               client.phase == .idle, client !== self
         else { throw .invalidArgument }
         // libuv loses the connection if the client already has a socket: refuse first.
@@ -191,8 +216,11 @@ public class Stream: Handle {
     // MARK: Connecting (the kind-specific connect calls start it)
 
     /// Records a pending connect; the subclass then calls libuv with `connectRequest`.
+    /// A `failure` known before libuv is called is reported from the loop, as libuv
+    /// reports its own connect errors.
     func beginConnect(
         _ completion: RequestCompletion,
+        failure: Int32? = nil,
         start: (UnsafeMutablePointer<uv_connect_t>) -> Int32
     ) throws(UVError) {
         try checkUsable()
@@ -201,7 +229,12 @@ public class Stream: Handle {
         case .open, .listening: throw .alreadyConnected
         case .idle: break
         }
-        try check(start(Stream.request(&connectRequest)))
+        if let failure {
+            deferredConnectStatus = failure
+            scheduleDeferredWork()
+        } else {
+            try check(start(Stream.request(&connectRequest)))
+        }
         connectCompletion = completion
         phase = .connecting
         readable = true
@@ -230,6 +263,7 @@ public class Stream: Handle {
             writes.fail(UV_ECANCELED.rawValue)
             deliverFinishedWrites()
             finishShutdown(UV_ECANCELED.rawValue)
+            if !isClosing { reportQueueChange() }
         } else if !isClosing {
             // Zero-byte writes made while connecting finish now, in order.
             deliverFinishedWrites()
@@ -243,9 +277,14 @@ public class Stream: Handle {
     /// buffers when this returns: with nothing queued the bytes go to the socket at
     /// once and only what it did not take is copied. `completion` reports once, from
     /// the loop, in submission order; I/O errors arrive there.
-    public func write(_ buffers: UnsafeBufferPointer<uv_buf_t>, completion: RequestCompletion) throws(UVError) {
+    /// With `sendHandle` (an open TCP or pipe stream, on an IPC pipe only) the handle
+    /// travels with the first byte; the queue keeps it alive until the write completes.
+    public func write(
+        _ buffers: UnsafeBufferPointer<uv_buf_t>, sendHandle: Stream? = nil, completion: RequestCompletion
+    ) throws(UVError) {
         try checkUsable()
         guard writable else { throw .brokenPipe }
+        if let sendHandle { try checkSendable(sendHandle) }
         var total = 0
         for buffer in buffers {
             let (sum, overflow) = total.addingReportingOverflow(buffer.len)
@@ -254,8 +293,9 @@ public class Stream: Handle {
             }
             total = sum
         }
+        if sendHandle != nil, total == 0 { throw .invalidArgument }
         var sent = 0
-        if phase == .open, writes.isDrained, total > 0, let base = buffers.baseAddress {
+        if phase == .open, writes.isDrained, total > 0, sendHandle == nil, let base = buffers.baseAddress {
             let result = uv_try_write(stream, base, UInt32(clamping: buffers.count))
             if result >= 0 {
                 sent = Int(result)
@@ -268,12 +308,22 @@ public class Stream: Handle {
             }
         }
         guard copyUnsent(buffers, skipping: sent) else { throw .outOfMemory }
-        writes.accept(count: total, alreadyWritten: sent, completion: completion)
+        writes.accept(count: total, alreadyWritten: sent, sendHandle: sendHandle, completion: completion)
+        if updateWriteBlocked() { scheduleDeferredWork() }
         // While connecting, even a zero-byte write waits for the connect's outcome.
         if phase == .open {
             if writes.hasFinishedRequest { scheduleDeferredWork() }
             flushWrites()
         }
+    }
+
+    private func checkSendable(_ handle: Stream) throws(UVError) {
+        guard isIPC, handle.kind == .tcp || handle.kind == .pipe, handle.loop === loop else {
+            throw .invalidArgument
+        }
+        if handle.isClosing { throw .closed }
+        var fd: uv_os_fd_t = -1
+        try check(uv_fileno(handle.handle, &fd))
     }
 
     /// Writes one buffer; see ``write(_:completion:)-(UnsafeBufferPointer<uv_buf_t>,_)``.
@@ -331,11 +381,16 @@ public class Stream: Handle {
     /// waiting shutdown once nothing is left to submit.
     private func flushWrites() {
         if !writes.isWriting, !writes.pending.isEmpty, writes.failure == 0 {
-            let batch = writes.beginBatch()
-            var buffer = uv_buf_t(
-                base: UnsafeMutablePointer(mutating: batch.baseAddress?.assumingMemoryBound(to: CChar.self)),
-                len: batch.count)
-            let result = uv_write(Stream.request(&writeRequest), stream, &buffer, 1, Stream.writeTrampoline)
+            let result: Int32
+            if let (bytes, sendHandle) = writes.beginBatch() {
+                var buffer = uv_buf_t(
+                    base: UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: CChar.self)),
+                    len: bytes.count)
+                result = uv_write2(
+                    Stream.request(&writeRequest), stream, &buffer, 1, sendHandle?.stream, Stream.writeTrampoline)
+            } else {
+                result = UV_ENOMEM.rawValue
+            }
             if result < 0 {
                 writes.endBatch(status: result)
                 writable = false
@@ -362,6 +417,7 @@ public class Stream: Handle {
         deliverFinishedWrites()
         if !isClosing {
             flushWrites()
+            reportQueueChange()
         }
     }
 
@@ -420,6 +476,54 @@ public class Stream: Handle {
         completion(self, status: status)
     }
 
+    // MARK: Flow control
+
+    /// Sets the write-queue watermarks (`0 <= low <= high`). Advisory: writes above the
+    /// high watermark are still accepted.
+    public func setWriteWatermarks(high: Int, low: Int) throws(UVError) {
+        try checkUsable()
+        guard low >= 0, low <= high else { throw .invalidArgument }
+        highWatermark = high
+        lowWatermark = low
+        if updateWriteBlocked() { scheduleDeferredWork() }
+    }
+
+    /// Registers `callback(stream, writable)`, called from the loop once per crossing:
+    /// false when the queue rises above the high watermark, true when it falls to the
+    /// low one (or the stream can no longer be written). nil unregisters.
+    public func onWritabilityChanged(_ callback: ((Stream, Bool) -> Void)?) throws(UVError) {
+        try checkUsable()
+        writabilityCallback = callback
+    }
+
+    /// Recomputes `isWriteBlocked` with hysteresis; true if it changed.
+    @discardableResult
+    private func updateWriteBlocked() -> Bool {
+        let size = writes.size
+        if !isWriteBlocked, size > highWatermark {
+            isWriteBlocked = true
+            return true
+        }
+        if isWriteBlocked, size <= lowWatermark || writes.failure != 0 {
+            isWriteBlocked = false
+            return true
+        }
+        return false
+    }
+
+    /// After the queue changed, from the loop: updates and reports writability.
+    private func reportQueueChange() {
+        updateWriteBlocked()
+        reportWritability()
+    }
+
+    /// Tells the callback about a change not yet reported (always from the loop).
+    private func reportWritability() {
+        guard reportedWriteBlocked != isWriteBlocked else { return }
+        reportedWriteBlocked = isWriteBlocked
+        writabilityCallback?(self, !isWriteBlocked)
+    }
+
     // MARK: Reporting from the loop
 
     private func scheduleDeferredWork() {
@@ -431,7 +535,14 @@ public class Stream: Handle {
     /// Reports what finished inside a caller's own call (see `Loop.scheduleDeferredWork`).
     func runDeferredWork() {
         isDeferralScheduled = false
+        if let status = deferredConnectStatus {
+            deferredConnectStatus = nil
+            didFinishConnect(status)
+        }
         deliverFinishedWrites()
+        if !isClosing {
+            reportQueueChange()
+        }
         if case .finished(_, let status) = shutdownState {
             finishShutdown(status)
         }
@@ -442,6 +553,10 @@ public class Stream: Handle {
     override func didClose() {
         // libuv has already cancelled its own requests (connect, the in-flight write,
         // a started shutdown) through the trampolines; cancel what never reached it.
+        if deferredConnectStatus != nil {
+            deferredConnectStatus = nil
+            didFinishConnect(UV_ECANCELED.rawValue)
+        }
         connectCompletion = .none
         writes.fail(UV_ECANCELED.rawValue)
         deliverFinishedWrites()
@@ -451,5 +566,6 @@ public class Stream: Handle {
         writable = false
         readCallback = nil
         connectionCallback = nil
+        writabilityCallback = nil
     }
 }

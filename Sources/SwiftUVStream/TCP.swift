@@ -22,9 +22,7 @@ public final class TCP: Stream {
     public func open(_ fd: Int32) throws(UVError) {
         try checkUsable()
         guard fd >= 0 else { throw .invalidArgument }
-        var status = stat()
-        guard fstat(fd, &status) == 0 else { throw .badFileDescriptor }
-        guard status.st_mode & UInt32(S_IFMT) == UInt32(S_IFSOCK) else { throw .notSocket }
+        guard try check(clibuv_file_type(fd)) == S_IFSOCK else { throw .notSocket }
         guard uv_guess_handle(fd) == UV_TCP else { throw .invalidArgument }
         var existing: uv_os_fd_t = -1
         guard uv_fileno(handle, &existing) == UV_EBADF.rawValue else { throw .busy }

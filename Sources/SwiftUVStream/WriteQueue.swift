@@ -5,6 +5,8 @@
 /// its `end`. Accepted bytes wait in `pending` until the stream hands them to libuv;
 /// libuv then writes one `inFlight` batch at a time, so every small write made while
 /// a batch is out coalesces into the next one (one system call, not one per write).
+/// A handle sent over an IPC pipe travels with the first byte of its write, so a
+/// batch never spans past the next such byte: it starts a batch of its own.
 struct WriteQueue: ~Copyable {
     struct Entry {
         /// Offset just past the request's last byte.
@@ -23,6 +25,10 @@ struct WriteQueue: ~Copyable {
     /// The error every unfinished request gets (an I/O error, or `UV_ECANCELED`).
     var failure: Int32 = 0
     private var entries = RingBuffer<Entry>()
+    /// Handles to send, each with the byte at `offset`; the queue keeps them alive.
+    private var handleMarks = RingBuffer<(offset: UInt64, handle: Stream)>()
+    /// The handle travelling with the batch in flight, kept alive until it completes.
+    private var inFlightHandle: Stream?
 
     /// Bytes accepted and not yet handed to the kernel.
     var size: Int { failure != 0 ? 0 : Int(clamping: accepted &- written) }
@@ -32,22 +38,41 @@ struct WriteQueue: ~Copyable {
 
     /// Records a request of `count` bytes of which `alreadyWritten` went to the kernel
     /// at once (the caller copies the rest into `pending`).
-    mutating func accept(count: Int, alreadyWritten: Int, completion: RequestCompletion) {
+    mutating func accept(
+        count: Int, alreadyWritten: Int, sendHandle: Stream? = nil, completion: RequestCompletion
+    ) {
+        if let sendHandle {
+            handleMarks.append((offset: accepted &+ UInt64(alreadyWritten), handle: sendHandle))
+        }
         accepted &+= UInt64(count)
         written &+= UInt64(alreadyWritten)
         entries.append(Entry(end: accepted, completion: completion))
     }
 
-    /// Moves `pending` into `inFlight` for a libuv write.
-    mutating func beginBatch() -> UnsafeRawBufferPointer {
-        swap(&pending, &inFlight)
+    /// Moves the next batch of `pending` into `inFlight` for a libuv write, with the
+    /// handle that travels with it; nil if memory ran out.
+    mutating func beginBatch() -> (bytes: UnsafeRawBufferPointer, sendHandle: Stream?)? {
+        let start = accepted &- UInt64(pending.count)
+        var length = pending.count
+        var sendHandle: Stream?
+        if let mark = handleMarks.first {
+            if mark.offset == start {
+                sendHandle = handleMarks.removeFirst()?.handle
+                if let next = handleMarks.first { length = Int(next.offset &- start) }
+            } else {
+                length = Int(mark.offset &- start)
+            }
+        }
+        guard pending.moveFront(length, into: &inFlight) else { return nil }
         isWriting = true
-        return inFlight.bytes
+        inFlightHandle = sendHandle
+        return (inFlight.bytes, sendHandle)
     }
 
     /// The in-flight batch finished with `status`.
     mutating func endBatch(status: Int32) {
         isWriting = false
+        inFlightHandle = nil
         if status == 0 {
             written &+= UInt64(inFlight.count)
         } else {
@@ -61,6 +86,7 @@ struct WriteQueue: ~Copyable {
     mutating func fail(_ status: Int32) {
         if failure == 0 { failure = status }
         pending.removeAll()
+        while handleMarks.removeFirst() != nil {}
     }
 
     /// Whether the oldest request can report (its bytes are written, or it failed).

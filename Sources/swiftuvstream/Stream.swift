@@ -69,6 +69,20 @@ public func uvs_write(
 }
 
 @c @implementation
+public func uvs_write2(
+    _ stream: OpaquePointer?, _ bufs: UnsafePointer<uvs_buf_t>?, _ nbufs: Int, _ sendHandle: OpaquePointer?,
+    _ cb: uvs_write_cb?, _ userData: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let stream = object(stream, as: SwiftUVStream.Stream.self),
+          let sendHandle = object(sendHandle, as: SwiftUVStream.Stream.self)
+    else { return invalidArgument }
+    return withLibUVBuffers(bufs, count: nbufs) { (buffers) throws(UVError) in
+        try stream.write(buffers, sendHandle: sendHandle, completion: .function(cb, userData))
+        return 0
+    }
+}
+
+@c @implementation
 public func uvs_try_write(_ stream: OpaquePointer?, _ bufs: UnsafePointer<uvs_buf_t>?, _ nbufs: Int) -> Int32 {
     guard let stream = object(stream, as: SwiftUVStream.Stream.self) else { return invalidArgument }
     return withLibUVBuffers(bufs, count: nbufs) { (buffers) throws(UVError) in
@@ -80,6 +94,30 @@ public func uvs_try_write(_ stream: OpaquePointer?, _ bufs: UnsafePointer<uvs_bu
 public func uvs_shutdown(_ stream: OpaquePointer?, _ cb: uvs_shutdown_cb?, _ userData: UnsafeMutableRawPointer?) -> Int32 {
     guard let stream = object(stream, as: SwiftUVStream.Stream.self) else { return invalidArgument }
     return status { () throws(UVError) in try stream.shutdown(completion: .function(cb, userData)) }
+}
+
+@c @implementation
+public func uvs_set_write_watermarks(_ stream: OpaquePointer?, _ high: Int, _ low: Int) -> Int32 {
+    guard let stream = object(stream, as: SwiftUVStream.Stream.self) else { return invalidArgument }
+    return status { () throws(UVError) in try stream.setWriteWatermarks(high: high, low: low) }
+}
+
+@c @implementation
+public func uvs_on_writability_changed(_ stream: OpaquePointer?, _ cb: uvs_writability_cb?, _ userData: UnsafeMutableRawPointer?) -> Int32 {
+    guard let stream = object(stream, as: SwiftUVStream.Stream.self) else { return invalidArgument }
+    return status { () throws(UVError) in
+        try stream.onWritabilityChanged(cb.map { cb in { stream, writable in cb(borrowedPointer(stream), writable ? 1 : 0, userData) } })
+    }
+}
+
+@c @implementation
+public func uvs_is_write_blocked(_ stream: OpaquePointer?) -> Int32 {
+    flag(stream, as: SwiftUVStream.Stream.self) { !$0.isClosing && $0.isWriteBlocked }
+}
+
+@c @implementation
+public func uvs_is_ipc(_ stream: OpaquePointer?) -> Int32 {
+    flag(stream, as: SwiftUVStream.Stream.self) { $0.isIPC }
 }
 
 /// Runs `body` with the caller's `uvs_buf_t` array as libuv buffers (on the stack for

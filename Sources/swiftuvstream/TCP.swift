@@ -89,9 +89,7 @@ private func copyAddress(
     guard let ip else { return invalidArgument }
     return status { () throws(UVError) in
         let address = try read()
-        let text = Array(address.host.utf8CString)
-        guard size >= text.count else { throw .noBufferSpace }
-        text.withUnsafeBufferPointer { ip.update(from: $0.baseAddress!, count: text.count) }
+        try copyCString(address.host, into: ip, size: size)
         port?.pointee = Int32(address.port)
         family?.pointee = address.family
     }

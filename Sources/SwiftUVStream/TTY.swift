@@ -1,0 +1,54 @@
+import CLibUV
+
+/// A terminal stream.
+public final class TTY: Stream {
+    /// Terminal modes.
+    public enum Mode: Int32, Sendable {
+        /// Line-buffered with echo and signal keys: the terminal's defaults.
+        case normal = 0
+        /// Byte by byte, no echo, no signal keys.
+        case raw = 1
+        /// Binary-safe I/O (used for IPC).
+        case io = 2
+    }
+
+    /// Opens the terminal `fd`, for input if `readable`. A descriptor that is not a
+    /// terminal (a file, pipe, socket, /dev/null) is `UV_EINVAL`. For fds 0-2 libuv
+    /// reopens the terminal so its non-blocking mode does not leak to other processes;
+    /// libuv never closes fds 0-2.
+    public init(loop: Loop, fd: Int32, readable: Bool) throws(UVError) {
+        try loop.checkUsable()
+        guard fd >= 0 else { throw .invalidArgument }
+        try check(clibuv_file_type(fd))
+        guard uv_guess_handle(fd) == UV_TTY else { throw .invalidArgument }
+        super.init(loop: loop, kind: .tty, type: UV_TTY)
+        try check(uv_tty_init(loop.raw, tty, fd, readable ? 1 : 0))
+        didInitialize()
+        didOpen(readable: readable, writable: true)
+    }
+
+    var tty: UnsafeMutablePointer<uv_tty_t> {
+        UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_tty_t.self)
+    }
+
+    /// Sets the terminal mode.
+    public func setMode(_ mode: Mode) throws(UVError) {
+        try checkUsable()
+        try check(uv_tty_set_mode(tty, uv_tty_mode_t(UInt32(mode.rawValue))))
+    }
+
+    /// The terminal's size in columns and rows.
+    public func windowSize() throws(UVError) -> (width: Int32, height: Int32) {
+        try checkUsable()
+        var width: Int32 = 0
+        var height: Int32 = 0
+        try check(uv_tty_get_winsize(tty, &width, &height))
+        return (width, height)
+    }
+
+    /// Restores the terminal mode saved by the first change away from normal. Any
+    /// thread; async-signal-safe in libuv.
+    public static func resetMode() throws(UVError) {
+        try check(uv_tty_reset_mode())
+    }
+}
