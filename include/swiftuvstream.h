@@ -544,7 +544,9 @@ int uvs_is_write_blocked(const uvs_stream_t *stream);
 int uvs_tcp_new(uvs_loop_t *loop, int family, uvs_stream_t **out);
 
 /** Adopts an existing TCP socket fd (connected, or bound to listen); the handle owns
- *  it from then on and treats it as readable and writable. Errors: UVS_EINVAL (NULL,
+ *  it from then on (fds 0-2 excepted: they are never closed by the library) and
+ *  treats it as readable and writable. The fd is made non-blocking, which also
+ *  affects other processes sharing it. Errors: UVS_EINVAL (NULL,
  *  not a TCP handle, fd < 0, or fd is a socket of another kind), UVS_EBUSY (the
  *  handle already has a socket), UVS_ENOTSOCK (a regular file, terminal, pipe or
  *  anything else that is not a socket), UVS_ECLOSED, UVS_EWRONGTHREAD. */
