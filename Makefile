@@ -25,8 +25,11 @@ build:
 	$(CMAKE_CONFIGURE) -B $(BUILD_DIR)
 	cmake --build $(BUILD_DIR)
 
+# The library is instrumented too; its ASan runtime must match the C side's, so the C
+# compiler is the clang that ships with Swift.
 build-asan:
-	$(CMAKE_CONFIGURE) -B $(ASAN_BUILD_DIR) -DSWIFTUVSTREAM_SANITIZE=ON
+	$(CMAKE_CONFIGURE) -B $(ASAN_BUILD_DIR) -DSWIFTUVSTREAM_SANITIZE=ON \
+	    -DCMAKE_C_COMPILER="$$(dirname "$$(command -v swiftc)")/clang"
 	cmake --build $(ASAN_BUILD_DIR)
 
 # SwiftPM development build and Swift tests (dynamic Swift runtime, no extra flags).

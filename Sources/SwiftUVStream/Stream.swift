@@ -128,7 +128,7 @@ public class Stream: Handle {
     public func listen(backlog: Int32, _ callback: @escaping ConnectionCallback) throws(UVError) {
         try checkUsable()
         guard backlog >= 0 else { throw .invalidArgument }
-        guard phase == .idle || phase == .open || phase == .listening else { throw .invalidArgument }
+        guard phase != .connecting else { throw .invalidArgument }
         try check(uv_listen(stream, backlog, Stream.connectionTrampoline))
         connectionCallback = callback
         phase = .listening
