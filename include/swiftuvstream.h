@@ -58,7 +58,8 @@
  * Signals. Creating a loop sets SIGPIPE to SIG_IGN if its disposition is still the
  *   default (SIG_DFL), so a write to a closed peer reports UVS_EPIPE instead of
  *   killing the process. A program that installed its own SIGPIPE handler (or set
- *   SIG_IGN itself) before creating a loop keeps it.
+ *   SIG_IGN itself) before creating a loop keeps it. An ignored SIGPIPE is inherited
+ *   across exec: restore SIG_DFL in a child process that needs the default.
  */
 #ifndef SWIFTUVSTREAM_H
 #define SWIFTUVSTREAM_H
@@ -517,7 +518,9 @@ int uvs_set_write_watermarks(uvs_stream_t *stream, size_t high, size_t low);
 /** Registers cb(stream, writable, user_data), called from the loop once per crossing:
  *  with 0 when the write queue rises above the high watermark, then with 1 when it
  *  falls to the low watermark or below (or the stream can no longer be written).
- *  cb NULL unregisters. Errors: UVS_EINVAL, UVS_ECLOSED, UVS_EWRONGTHREAD. */
+ *  Calls alternate 0, 1, 0, ...; a crossing undone before the loop could report it
+ *  is still reported (a 0 then a 1), so a producer that saw uvs_is_write_blocked()
+ *  return 1 always hears the 1. cb NULL unregisters. Errors: UVS_EINVAL, UVS_ECLOSED, UVS_EWRONGTHREAD. */
 int uvs_on_writability_changed(uvs_stream_t *stream, uvs_writability_cb cb, void *user_data);
 
 /** 1 while the write queue is above the high watermark (since it last rose above it
@@ -563,8 +566,11 @@ int uvs_tcp_bind(uvs_stream_t *tcp, const char *ip, int port, unsigned int flags
 /** Connects to ip and port; cb(tcp, status, user_data) runs once from the loop
  *  (cb may be NULL). Connection errors (UVS_ECONNREFUSED, UVS_ETIMEDOUT, ...) arrive
  *  in cb. The stream is writable at once; writes wait for the connection.
- *  Errors: UVS_EINVAL (NULL, not TCP, bad address or port), UVS_EALREADY (a connect is
- *  pending), UVS_EISCONN, UVS_ECLOSED, UVS_EWRONGTHREAD. */
+ *  A stream whose connect failed cannot connect again (libuv cannot reuse its
+ *  socket): make a new handle.
+ *  Errors: UVS_EINVAL (NULL, not TCP, bad address or port, an earlier connect on this
+ *  stream failed), UVS_EALREADY (a connect is pending), UVS_EISCONN, UVS_ECLOSED,
+ *  UVS_EWRONGTHREAD. */
 int uvs_tcp_connect(uvs_stream_t *tcp, const char *ip, int port, uvs_connect_cb cb,
                     void *user_data);
 
@@ -665,9 +671,10 @@ int uvs_pipe_bind(uvs_stream_t *pipe, const char *path);
 /** Connects to the Unix socket at path; cb(pipe, status, user_data) runs once from the
  *  loop (cb may be NULL). Every connection error arrives in cb, never as the return
  *  value: UVS_ENOENT, UVS_ECONNREFUSED, UVS_ENAMETOOLONG (path longer than
- *  UVS_PIPE_PATH_MAX), ... Returns an error only for misuse: UVS_EINVAL (NULL pipe or
- *  path, not a pipe), UVS_EALREADY (a connect is pending), UVS_EISCONN, UVS_ECLOSED,
- *  UVS_EWRONGTHREAD. */
+ *  UVS_PIPE_PATH_MAX), ... A pipe whose connect failed cannot connect again: make a new
+ *  handle. Returns an error only for misuse: UVS_EINVAL (NULL pipe or path, not a pipe,
+ *  an earlier connect on this pipe failed), UVS_EALREADY (a connect is pending),
+ *  UVS_EISCONN, UVS_ECLOSED, UVS_EWRONGTHREAD. */
 int uvs_pipe_connect(uvs_stream_t *pipe, const char *path, uvs_connect_cb cb, void *user_data);
 
 /** Makes a bound pipe's socket file readable and/or writable by everyone
@@ -721,7 +728,8 @@ int uvs_socketpair(int fds[2]);
 /** Terminal modes for uvs_tty_set_mode(). */
 typedef enum {
     UVS_TTY_MODE_NORMAL = 0, /* line-buffered, echo, signals: the terminal's defaults */
-    UVS_TTY_MODE_RAW = 1,    /* byte by byte, no echo, no signal keys */
+    UVS_TTY_MODE_RAW = 1,    /* byte by byte, no echo, no signal keys (output still maps
+                                "\n" to "\r\n") */
     UVS_TTY_MODE_IO = 2      /* binary-safe I/O (used for IPC); Unix only */
 } uvs_tty_mode;
 

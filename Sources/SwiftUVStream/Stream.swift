@@ -12,11 +12,13 @@ public typealias ConnectionCallback = (Stream, Int32) -> Void
 /// calls are legal, reading into the loop's shared buffer, and the write queue.
 ///
 /// States: idle (no connection) → connecting → open (→ end of input, shut down) or
-/// listening; then closing → closed. `isReadable` and `isWritable` track the two
+/// failed, or listening; then closing → closed. `isReadable` and `isWritable` track the two
 /// directions separately, so a half-closed stream can still write.
 public class Stream: Handle {
     enum Phase {
-        case idle, connecting, open, listening
+        /// No connection yet; `failed`: a connect failed (libuv cannot reuse the
+        /// socket reliably after that: make a new handle).
+        case idle, connecting, open, listening, failed
     }
 
     enum ShutdownState {
@@ -42,7 +44,8 @@ public class Stream: Handle {
     /// A connect that failed before reaching libuv; reported from the loop.
     private var deferredConnectStatus: Int32?
     private var writabilityCallback: ((Stream, Bool) -> Void)?
-    private var reportedWriteBlocked = false
+    /// Crossings of the watermarks not yet reported to the writability callback.
+    private var unreportedCrossings = 0
 
     /// The write-queue size above which the stream reports itself blocked.
     public private(set) var highWatermark = 65536
@@ -128,7 +131,7 @@ public class Stream: Handle {
     public func listen(backlog: Int32, _ callback: @escaping ConnectionCallback) throws(UVError) {
         try checkUsable()
         guard backlog >= 0 else { throw .invalidArgument }
-        guard phase != .connecting else { throw .invalidArgument }
+        guard phase != .connecting, phase != .failed else { throw .invalidArgument }
         try check(uv_listen(stream, backlog, Stream.connectionTrampoline))
         connectionCallback = callback
         phase = .listening
@@ -227,6 +230,7 @@ public class Stream: Handle {
         switch phase {
         case .connecting: throw .alreadyInProgress
         case .open, .listening: throw .alreadyConnected
+        case .failed: throw .invalidArgument
         case .idle: break
         }
         if let failure {
@@ -252,7 +256,7 @@ public class Stream: Handle {
         if status == 0 {
             phase = .open
         } else {
-            phase = .idle
+            phase = .failed
             stopReading()
             readable = false
             writable = false
@@ -500,15 +504,14 @@ public class Stream: Handle {
     @discardableResult
     private func updateWriteBlocked() -> Bool {
         let size = writes.size
-        if !isWriteBlocked, size > highWatermark {
-            isWriteBlocked = true
-            return true
+        let crossed = isWriteBlocked
+            ? size <= lowWatermark || writes.failure != 0
+            : size > highWatermark
+        if crossed {
+            isWriteBlocked.toggle()
+            unreportedCrossings += 1
         }
-        if isWriteBlocked, size <= lowWatermark || writes.failure != 0 {
-            isWriteBlocked = false
-            return true
-        }
-        return false
+        return crossed
     }
 
     /// After the queue changed, from the loop: updates and reports writability.
@@ -519,9 +522,14 @@ public class Stream: Handle {
 
     /// Tells the callback about a change not yet reported (always from the loop).
     private func reportWritability() {
-        guard reportedWriteBlocked != isWriteBlocked else { return }
-        reportedWriteBlocked = isWriteBlocked
-        writabilityCallback?(self, !isWriteBlocked)
+        // Every crossing is reported, even one undone before the loop could report
+        // it (a producer that saw isWriteBlocked must also hear it end).
+        while unreportedCrossings > 0, !isClosing {
+            unreportedCrossings -= 1
+            // Crossings alternate, so the oldest unreported one ended in this state:
+            let blocked = isWriteBlocked != (unreportedCrossings % 2 == 1)
+            writabilityCallback?(self, !blocked)
+        }
     }
 
     // MARK: Reporting from the loop

@@ -297,3 +297,150 @@ func startThread(_ body: @escaping @Sendable () -> Void) throws -> pthread_t {
 func joinThread(_ thread: pthread_t) {
     pthread_join(thread, nil)
 }
+
+// MARK: Pipes
+
+/// A fresh directory under /tmp for Unix socket paths; `remove()` unlinks every path
+/// it handed out and the directory itself.
+final class TempDirectory {
+    let path: String
+    private var handedOut: [String] = []
+
+    init() throws {
+        var template = Array("/tmp/uvs-XXXXXX".utf8CString)
+        guard mkdtemp(&template) != nil else { throw UVError(code: -errno) }
+        path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// `name` inside the directory.
+    func file(_ name: String) -> String {
+        let full = path + "/" + name
+        handedOut.append(full)
+        return full
+    }
+
+    /// A path inside the directory exactly `length` bytes long.
+    func file(length: Int) -> String {
+        let prefix = path + "/"
+        precondition(length > prefix.utf8.count, "the directory's own path is longer")
+        return file(String(repeating: "p", count: length - prefix.utf8.count))
+    }
+
+    func remove() {
+        for file in handedOut { unlink(file) }
+        rmdir(path)
+    }
+}
+
+/// Whether something exists at `path` (a socket file, say).
+func exists(_ path: String) -> Bool {
+    var status = stat()
+    return lstat(path, &status) == 0
+}
+
+/// Two pipes over the ends of a new socket pair, both IPC pipes if `ipc`.
+func socketPairPipes(_ t: TestLoop, ipc: Bool = false) throws -> (Pipe, Pipe) {
+    let (a, b) = try Pipe.makeSocketPair()
+    let first = try Pipe(loop: t.loop, ipc: ipc)
+    let second = try Pipe(loop: t.loop, ipc: ipc)
+    do {
+        try first.open(a)
+    } catch {
+        close(a)
+        close(b)
+        throw error
+    }
+    do {
+        try second.open(b)
+    } catch {
+        close(b)
+        throw error
+    }
+    return (first, second)
+}
+
+/// Creates and binds a listening pipe at `path` that accepts every connection into a
+/// new pipe and hands it to `onAccept`.
+func makePipeServer(_ t: TestLoop, path: String, _ onAccept: @escaping (Pipe) -> Void) throws -> Pipe {
+    let server = try Pipe(loop: t.loop)
+    try server.bind(path: path)
+    try server.listen(backlog: 16) { server, status in
+        #expect(status == 0, "connection callback status")
+        do {
+            let peer = try Pipe(loop: server.loop)
+            try server.accept(into: peer)
+            onAccept(peer)
+        } catch {
+            Issue.record("accept failed: \(error)")
+        }
+    }
+    return server
+}
+
+extension SwiftUVStream.Stream {
+    /// Writes `bytes` as one request with `handle` travelling along.
+    func send(_ bytes: [UInt8], handle: SwiftUVStream.Stream?, _ completion: RequestCompletion) throws {
+        try bytes.withUnsafeBytes { (raw) throws in
+            var buffer = uv_buf_t(
+                base: UnsafeMutablePointer(mutating: raw.baseAddress?.assumingMemoryBound(to: CChar.self)),
+                len: raw.count)
+            try withUnsafePointer(to: &buffer) { (pointer) throws in
+                try write(UnsafeBufferPointer(start: pointer, count: 1), sendHandle: handle, completion: completion)
+            }
+        }
+    }
+
+    func send(_ string: String, handle: SwiftUVStream.Stream?, _ completion: RequestCompletion) throws {
+        try send([UInt8](string), handle: handle, completion)
+    }
+}
+
+/// Echoes everything `stream` reads back to it and shuts it down at EOF.
+func echo(_ stream: SwiftUVStream.Stream) throws {
+    try stream.readStart { stream, status, bytes in
+        if status == 0 {
+            _ = try? stream.send(Array(bytes), .none)
+        } else if status == UV_EOF.rawValue {
+            _ = try? stream.shutdown(completion: .none)
+        }
+    }
+}
+
+// MARK: Terminals
+
+/// A pseudo-terminal from openpty(3), never the session's terminal. Handles may adopt
+/// its descriptors: `release()` closes only those the test still owns (libuv keeps a
+/// descriptor it opens itself for a terminal slave, and uses the caller's otherwise).
+final class PseudoTerminal {
+    let master: Int32
+    let slave: Int32
+    private var adopted: Set<Int32> = []
+
+    init(width: UInt16 = 80, height: UInt16 = 24) throws {
+        var master: Int32 = -1
+        var slave: Int32 = -1
+        var size = winsize(ws_row: height, ws_col: width, ws_xpixel: 0, ws_ypixel: 0)
+        guard openpty(&master, &slave, nil, nil, &size) == 0 else { throw UVError(code: -errno) }
+        self.master = master
+        self.slave = slave
+    }
+
+    /// Creates a TTY over `fd` (one of ours) and notes whether the handle took it over.
+    func tty(_ t: TestLoop, fd: Int32, readable: Bool = true) throws -> TTY {
+        let tty = try TTY(loop: t.loop, fd: fd, readable: readable)
+        if try tty.fileDescriptor() == fd { adopted.insert(fd) }
+        return tty
+    }
+
+    /// The terminal attributes of the slave.
+    func attributes() -> termios {
+        var attributes = termios()
+        #expect(tcgetattr(slave, &attributes) == 0, "tcgetattr")
+        return attributes
+    }
+
+    /// Closes the descriptors no handle adopted; call after the handles closed.
+    func release() {
+        for fd in [master, slave] where !adopted.contains(fd) { close(fd) }
+    }
+}
