@@ -81,6 +81,8 @@ test: bootstrap
 	$(MAKE) --no-print-directory check-header
 	@echo "== swift test (closing lines)"
 	@tail -n 5 $(BUILD_DIR)/swift-test.log
+	@echo "== examples and memory tests, run by ctest (closing lines)"
+	@grep -hE '^(worker_pool|tty_cat|memory): .*(passed|SKIPPED.*)$$' $(BUILD_DIR)/Testing/Temporary/LastTest.log || true
 	@echo "== make test: all passed"
 
 demo: bootstrap
