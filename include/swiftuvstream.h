@@ -52,8 +52,8 @@
  *   any call for that loop or its handles from another thread returns
  *   UVS_EWRONGTHREAD, except uvs_loop_post(), the one thread-safe function, which
  *   asks the loop's thread to run a function. Pure queries (uvs_is_*, uvs_handle_*,
- *   uvs_fileno(), uvs_write_queue_size(), uvs_loop_now(), uvs_timer_repeat()) skip
- *   the check: call them on the loop's thread too, or their answer may be stale.
+ *   uvs_fileno(), uvs_write_queue_size(), uvs_loop_now(), uvs_timer_repeat(),
+ *   uvs_pipe_pending_count(), uvs_pipe_pending_kind()) skip the check: call them on the loop's thread too, or their answer may be stale.
  *
  * Signals. Creating a loop sets SIGPIPE to SIG_IGN if its disposition is still the
  *   default (SIG_DFL), so a write to a closed peer reports UVS_EPIPE instead of
@@ -663,9 +663,11 @@ int uvs_pipe_new(uvs_loop_t *loop, int ipc, uvs_stream_t **out);
 int uvs_pipe_open(uvs_stream_t *pipe, int fd);
 
 /** Binds to a filesystem path (the socket file is created; remove it yourself when
- *  done). Errors: UVS_EINVAL (NULL, not a pipe, already bound), UVS_ENAMETOOLONG
- *  (longer than UVS_PIPE_PATH_MAX), UVS_EADDRINUSE, UVS_EACCES, UVS_ENOENT,
- *  UVS_ECLOSED, UVS_EWRONGTHREAD. */
+ *  done). An IPC pipe cannot listen (libuv refuses: UVS_EINVAL from uvs_listen()).
+ *  Errors: UVS_EINVAL (NULL, not a pipe, already bound), UVS_ENAMETOOLONG (longer
+ *  than UVS_PIPE_PATH_MAX), UVS_EADDRINUSE, UVS_EACCES (also for a directory in the
+ *  path that does not exist: libuv 1.44 reports ENOENT so), UVS_ECLOSED,
+ *  UVS_EWRONGTHREAD. */
 int uvs_pipe_bind(uvs_stream_t *pipe, const char *path);
 
 /** Connects to the Unix socket at path; cb(pipe, status, user_data) runs once from the
@@ -679,12 +681,13 @@ int uvs_pipe_connect(uvs_stream_t *pipe, const char *path, uvs_connect_cb cb, vo
 
 /** Makes a bound pipe's socket file readable and/or writable by everyone
  *  (UVS_PIPE_READABLE | UVS_PIPE_WRITABLE). Errors: UVS_EINVAL (NULL, not a pipe,
- *  bad flags), UVS_EBADF (not bound), UVS_ECLOSED, UVS_EWRONGTHREAD, chmod errors. */
+ *  bad flags), UVS_EBADF (no descriptor), UVS_ENOENT (a descriptor but no path: a
+ *  socket-pair end), UVS_ECLOSED, UVS_EWRONGTHREAD, chmod errors. */
 int uvs_pipe_chmod(uvs_stream_t *pipe, int flags);
 
 /** The path the pipe is bound to, NUL-terminated in path (size bytes; UVS_PIPE_PATH_MAX
- *  + 1 is always enough). *length, if not NULL, receives the path's length. An unbound
- *  pipe gives an empty string. Errors: UVS_EINVAL (NULL pipe or path, not a pipe),
+ *  + 1 is always enough). *length, if not NULL, receives the path's length, also when
+ *  the call fails with UVS_ENOBUFS. An unbound pipe gives an empty string. Errors: UVS_EINVAL (NULL pipe or path, not a pipe),
  *  UVS_ENOBUFS (size too small), UVS_EBADF (no descriptor), UVS_ECLOSED,
  *  UVS_EWRONGTHREAD. */
 int uvs_pipe_sockname(uvs_stream_t *pipe, char *path, size_t size, size_t *length);
@@ -708,7 +711,8 @@ int uvs_pipe_pending_count(uvs_stream_t *pipe);
  *  new handle of that kind. Errors: UVS_EINVAL (NULL, not a pipe). */
 int uvs_pipe_pending_kind(uvs_stream_t *pipe);
 
-/** 1 if the stream is an IPC pipe, 0 otherwise. Errors: UVS_EINVAL. */
+/** 1 if the stream is an IPC pipe, 0 otherwise. Valid on a closed handle.
+ *  Errors: UVS_EINVAL. */
 int uvs_is_ipc(const uvs_stream_t *stream);
 
 /** Creates an anonymous pipe: fds[0] is the read end, fds[1] the write end, both
@@ -734,9 +738,11 @@ typedef enum {
 } uvs_tty_mode;
 
 /** Creates a TTY stream over fd, a terminal, and stores it in *out (one reference for
- *  the caller). readable 1 for input (a keyboard), 0 for output. For a terminal on
- *  fds 0-2 libuv reopens the terminal so the non-blocking mode it sets does not leak
- *  to other processes sharing the fd; fds 0-2 are never closed by the library.
+ *  the caller). readable 1 for input (a keyboard), 0 for output. libuv reopens the
+ *  terminal and puts the new open file on the same fd number (non-blocking,
+ *  close-on-exec), so the mode it sets does not leak to other processes sharing the
+ *  old one. The caller keeps ownership of fd: closing the handle does not close it
+ *  (and fds 0-2 are never closed by the library).
  *  Errors: UVS_EINVAL (NULL loop or out, fd < 0, or fd is not a terminal: a file, pipe,
  *  socket or /dev/null), UVS_EBADF (fd not open), UVS_ECLOSED (closed loop),
  *  UVS_EWRONGTHREAD. *out is NULL on error. */

@@ -106,7 +106,7 @@ private func copyPath(
     guard let path else { return invalidArgument }
     return status { () throws(UVError) in
         let text = try read()
-        try copyCString(text, into: path, size: size)
         length?.pointee = text.utf8.count
+        try copyCString(text, into: path, size: size)
     }
 }

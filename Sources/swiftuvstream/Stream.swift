@@ -99,7 +99,10 @@ public func uvs_shutdown(_ stream: OpaquePointer?, _ cb: uvs_shutdown_cb?, _ use
 @c @implementation
 public func uvs_set_write_watermarks(_ stream: OpaquePointer?, _ high: Int, _ low: Int) -> Int32 {
     guard let stream = object(stream, as: SwiftUVStream.Stream.self) else { return invalidArgument }
-    return status { () throws(UVError) in try stream.setWriteWatermarks(high: high, low: low) }
+    // size_t arrives as Int: read it back as unsigned (SIZE_MAX means "no limit").
+    let (high, low) = (UInt(bitPattern: high), UInt(bitPattern: low))
+    guard low <= high else { return invalidArgument }
+    return status { () throws(UVError) in try stream.setWriteWatermarks(high: Int(clamping: high), low: Int(clamping: low)) }
 }
 
 @c @implementation

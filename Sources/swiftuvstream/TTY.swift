@@ -15,7 +15,7 @@ public func uvs_tty_new(_ loop: OpaquePointer?, _ fd: Int32, _ readable: Int32, 
 
 @c @implementation
 public func uvs_tty_set_mode(_ tty: OpaquePointer?, _ mode: uvs_tty_mode) -> Int32 {
-    guard let tty = object(tty, as: TTY.self), let mode = TTY.Mode(rawValue: Int32(mode.rawValue)) else {
+    guard let tty = object(tty, as: TTY.self), let mode = TTY.Mode(rawValue: Int32(bitPattern: mode.rawValue)) else {
         return invalidArgument
     }
     return status { () throws(UVError) in try tty.setMode(mode) }

@@ -293,20 +293,33 @@ size_t check_pattern(const char *buf, size_t len, size_t offset);
 void *xcalloc(size_t n, size_t size);
 
 /* ------------------------------------------------------------------------ */
+/* Pipe helpers                                                              */
+/* ------------------------------------------------------------------------ */
+
+/* Two connected pipe streams over uvs_socketpair(), opened with uvs_pipe_open() (as
+ * IPC pipes if ipc): what *a writes, *b reads, and back. */
+void make_pipe_pair(uvs_loop_t *loop, int ipc, uvs_stream_t **a, uvs_stream_t **b);
+
+/* ------------------------------------------------------------------------ */
 /* Handle ownership                                                          */
 /* ------------------------------------------------------------------------ */
 
-/* In the test files, uvs_tcp_new(), uvs_timer_new() and uvs_release() go through
+/* In the test files, uvs_tcp_new(), uvs_timer_new(), uvs_pipe_new(), uvs_tty_new() and
+ * uvs_release() go through
  * these wrappers, which remember every reference a test got and did not return:
  * finish_loop() returns them after the loop closed, so tests need not release every
  * handle they make and LeakSanitizer still sees real leaks. The wrappers call the
  * library unchanged. */
 int harness_tcp_new(uvs_loop_t *loop, int family, uvs_stream_t **out);
 int harness_timer_new(uvs_loop_t *loop, uvs_timer_t **out);
+int harness_pipe_new(uvs_loop_t *loop, int ipc, uvs_stream_t **out);
+int harness_tty_new(uvs_loop_t *loop, int fd, int readable, uvs_stream_t **out);
 void harness_release(uvs_handle_t *handle);
 #ifndef UVS_HARNESS_IMPL
 #define uvs_tcp_new(loop, family, out) harness_tcp_new((loop), (family), (out))
 #define uvs_timer_new(loop, out) harness_timer_new((loop), (out))
+#define uvs_pipe_new(loop, ipc, out) harness_pipe_new((loop), (ipc), (out))
+#define uvs_tty_new(loop, fd, readable, out) harness_tty_new((loop), (fd), (readable), (out))
 #define uvs_release(handle) harness_release(handle)
 #endif
 

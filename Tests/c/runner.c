@@ -43,11 +43,17 @@ extern const struct uvs_test tests_shutdown[];
 extern const struct uvs_test tests_close[];
 extern const struct uvs_test tests_listen[];
 extern const struct uvs_test tests_threads[];
+extern const struct uvs_test tests_pipe[];
+extern const struct uvs_test tests_ipc[];
+extern const struct uvs_test tests_tty[];
+extern const struct uvs_test tests_flow[];
+extern const struct uvs_test tests_stdio[];
 extern const struct uvs_test tests_badinput[];
 
 static const struct uvs_test *const all_tables[] = {
     tests_version_errors, tests_loop,  tests_handle, tests_timer,   tests_tcp,     tests_read,
-    tests_write,          tests_shutdown, tests_close, tests_listen, tests_threads, tests_badinput,
+    tests_write,          tests_shutdown, tests_close, tests_listen, tests_pipe,   tests_ipc,
+    tests_tty,            tests_flow,  tests_stdio,  tests_threads, tests_badinput,
 };
 #define NTABLES (sizeof(all_tables) / sizeof(all_tables[0]))
 
@@ -286,6 +292,20 @@ int harness_tcp_new(uvs_loop_t *loop, int family, uvs_stream_t **out) {
 
 int harness_timer_new(uvs_loop_t *loop, uvs_timer_t **out) {
     int r = uvs_timer_new(loop, out);
+    if (r == 0 && out != NULL && *out != NULL)
+        own(UVS_HANDLE(*out), loop);
+    return r;
+}
+
+int harness_pipe_new(uvs_loop_t *loop, int ipc, uvs_stream_t **out) {
+    int r = uvs_pipe_new(loop, ipc, out);
+    if (r == 0 && out != NULL && *out != NULL)
+        own(UVS_HANDLE(*out), loop);
+    return r;
+}
+
+int harness_tty_new(uvs_loop_t *loop, int fd, int readable, uvs_stream_t **out) {
+    int r = uvs_tty_new(loop, fd, readable, out);
     if (r == 0 && out != NULL && *out != NULL)
         own(UVS_HANDLE(*out), loop);
     return r;
@@ -605,6 +625,16 @@ size_t check_pattern(const char *buf, size_t len, size_t offset) {
             return i;
     }
     return (size_t)-1;
+}
+
+void make_pipe_pair(uvs_loop_t *loop, int ipc, uvs_stream_t **a, uvs_stream_t **b) {
+    int fds[2] = {-1, -1};
+
+    ASSERT_OK(uvs_socketpair(fds));
+    ASSERT_OK(harness_pipe_new(loop, ipc, a));
+    ASSERT_OK(harness_pipe_new(loop, ipc, b));
+    ASSERT_OK(uvs_pipe_open(*a, fds[0]));
+    ASSERT_OK(uvs_pipe_open(*b, fds[1]));
 }
 
 void *xcalloc(size_t n, size_t size) {

@@ -7,8 +7,15 @@
  */
 #include "harness.h"
 
+#include <fcntl.h>
 #include <limits.h>
+#include <pty.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
 
 /* ---- fixtures ---- */
 
@@ -656,6 +663,500 @@ static void test_badinput_timer_functions(void) {
     teardown(&f);
 }
 
+/* ======================================================================== */
+/* 5 (flow control, write2), 8. Pipes, 9. TTYs                               */
+/* ======================================================================== */
+
+/* The fixture above plus pipes and a TTY. */
+struct fxp {
+    struct fx f;
+    uvs_stream_t *ipc_a, *ipc_b; /* connected IPC pipes */
+    uvs_stream_t *pa, *pb;       /* connected plain pipes */
+    uvs_stream_t *fresh_pipe;    /* no descriptor */
+    uvs_stream_t *cpipe;         /* plain pipe with a descriptor: closing, then closed */
+    uvs_stream_t *cpipe_peer;
+    uvs_stream_t *cipc;          /* IPC pipe: closing, then closed */
+    uvs_stream_t *tty;           /* on a pty slave */
+    uvs_stream_t *ctty;          /* closing, then closed */
+    int master, slave, slave2;
+    struct termios initial;
+    int closed;
+    char dir[32];
+    char path[96];               /* a path in dir nothing may create */
+};
+
+static void count_close_p(uvs_handle_t *h, void *u) {
+    (void)h;
+    ((struct fxp *)u)->closed++;
+}
+
+static void setup_p(struct fxp *x) {
+    uvs_stream_t *tmp;
+    uvs_loop_t *loop;
+
+    memset(x, 0, sizeof(*x));
+    setup(&x->f);
+    loop = x->f.loop;
+    make_pipe_pair(loop, 1, &x->ipc_a, &x->ipc_b);
+    make_pipe_pair(loop, 0, &x->pa, &x->pb);
+    ASSERT_OK(uvs_pipe_new(loop, 0, &x->fresh_pipe));
+    make_pipe_pair(loop, 0, &x->cpipe, &x->cpipe_peer);
+    make_pipe_pair(loop, 1, &x->cipc, &tmp);
+    if (openpty(&x->master, &x->slave, NULL, NULL, NULL) != 0)
+        SKIP("openpty failed");
+    ASSERT_EQ(tcgetattr(x->slave, &x->initial), 0);
+    x->slave2 = dup(x->slave);
+    ASSERT_GE(x->slave2, 0);
+    ASSERT_OK(uvs_tty_new(loop, x->slave, 1, &x->tty));
+    ASSERT_OK(uvs_tty_new(loop, x->slave2, 1, &x->ctty));
+    ASSERT_OK(uvs_close(UVS_HANDLE(x->cpipe), count_close_p, x));
+    ASSERT_OK(uvs_close(UVS_HANDLE(x->cipc), count_close_p, x));
+    ASSERT_OK(uvs_close(UVS_HANDLE(x->ctty), count_close_p, x));
+    strcpy(x->dir, "/tmp/uvs_ctest_XXXXXX");
+    ASSERT_NOT_NULL(mkdtemp(x->dir));
+    snprintf(x->path, sizeof(x->path), "%s/never.sock", x->dir);
+}
+
+static void settle_p(struct fxp *x) {
+    settle(&x->f);
+    RUN_UNTIL(x->f.loop, x->closed == 3);
+}
+
+/* The misused pipes and TTY still work; nothing was created at x->path; the
+ * terminal's mode is unchanged. */
+static void teardown_p(struct fxp *x) {
+    struct reader r;
+    uvs_buf_t b;
+    struct termios now;
+    int w = 0, h = 0;
+
+    memset(&r, 0, sizeof(r));
+    ASSERT_OK(uvs_read_start(x->pb, reader_cb, &r));
+    b.base = "pipe ok";
+    b.len = 7;
+    ASSERT_OK(uvs_write(x->pa, &b, 1, NULL, NULL));
+    RUN_UNTIL(x->f.loop, r.len == 7);
+    ASSERT(memcmp(r.data, "pipe ok", 7) == 0);
+    reader_free(&r);
+    ASSERT_EQ(uvs_pipe_pending_count(x->ipc_b), 0);
+    ASSERT_UEQ(uvs_write_queue_size(x->ipc_a), 0);
+    ASSERT_OK(uvs_tty_get_winsize(x->tty, &w, &h));
+    ASSERT_EQ(tcgetattr(x->slave, &now), 0);
+    ASSERT_EQ(now.c_lflag, x->initial.c_lflag);
+    ASSERT_EQ(access(x->path, F_OK), -1);
+    ASSERT_ERR(uvs_fileno(UVS_HANDLE(x->fresh_pipe)), UVS_EBADF);
+    rmdir(x->dir);
+    teardown(&x->f);
+    close(x->master);
+    close(x->slave);
+    close(x->slave2);
+}
+
+static void no_writability_cb(uvs_stream_t *s, int writable, void *u) {
+    (void)s;
+    (void)writable;
+    (void)u;
+    FAIL("writability callback registered by a failed call");
+}
+
+/* ---- uvs_write2 and flow control ---- */
+
+static void flow_on_closed(struct fxp *x) {
+    uvs_buf_t b;
+    int r;
+
+    b.base = "x";
+    b.len = 1;
+    /* A closing or closed stream. */
+    ASSERT_ERR(uvs_write2(x->cipc, &b, 1, x->f.pair.conn, no_req_cb, NULL), UVS_ECLOSED);
+    ASSERT_ERR(uvs_set_write_watermarks(x->cipc, 100, 10), UVS_ECLOSED);
+    ASSERT_ERR(uvs_set_write_watermarks(x->f.ctcp, 100, 10), UVS_ECLOSED);
+    ASSERT_ERR(uvs_on_writability_changed(x->cipc, no_writability_cb, NULL), UVS_ECLOSED);
+    ASSERT_ERR(uvs_on_writability_changed(x->f.ctcp, NULL, NULL), UVS_ECLOSED);
+    ASSERT_EQ(uvs_is_write_blocked(x->cipc), 0);
+    ASSERT_EQ(uvs_is_write_blocked(x->f.ctcp), 0);
+    /* A closing or closed send_handle. */
+    ASSERT_ERR(uvs_write2(x->ipc_a, &b, 1, x->f.ctcp, no_req_cb, NULL), UVS_ECLOSED);
+    ASSERT_ERR(uvs_write2(x->ipc_a, &b, 1, x->cpipe, no_req_cb, NULL), UVS_ECLOSED);
+    /* Whether a closed IPC pipe still says "IPC" is not specified: 1 or 0. */
+    r = uvs_is_ipc(x->cipc);
+    ASSERT(r == 0 || r == 1);
+    ASSERT_EQ(uvs_is_ipc(x->cpipe), 0);
+}
+
+static void test_badinput_flow_functions(void) {
+    struct fxp x;
+    uvs_stream_t *TS, *LS, *tcp, *send;
+    uvs_buf_t b, nullbase, empty;
+
+    setup_p(&x);
+    TS = UVS_STREAM(x.f.timer);
+    LS = UVS_STREAM(x.f.loop);
+    tcp = x.f.pair.client;
+    send = x.f.pair.conn;
+    b.base = "x";
+    b.len = 1;
+    nullbase.base = NULL;
+    nullbase.len = 2;
+    empty.base = "";
+    empty.len = 0;
+
+    /* uvs_write2: the stream */
+    ASSERT_ERR(uvs_write2(NULL, &b, 1, send, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write2(TS, &b, 1, send, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write2(LS, &b, 1, send, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write2(tcp, &b, 1, send, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write2(x.pa, &b, 1, send, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write2(x.tty, &b, 1, send, no_req_cb, NULL), UVS_EINVAL);
+    /* uvs_write2: the buffers */
+    ASSERT_ERR(uvs_write2(x.ipc_a, NULL, 1, send, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write2(x.ipc_a, NULL, 0, send, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write2(x.ipc_a, &nullbase, 1, send, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write2(x.ipc_a, &empty, 1, send, no_req_cb, NULL), UVS_EINVAL);
+    /* uvs_write2: the handle to send */
+    ASSERT_ERR(uvs_write2(x.ipc_a, &b, 1, NULL, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write2(x.ipc_a, &b, 1, TS, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write2(x.ipc_a, &b, 1, LS, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write2(x.ipc_a, &b, 1, x.tty, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write2(x.ipc_a, &b, 1, x.f.fresh, no_req_cb, NULL), UVS_EBADF);
+    ASSERT_ERR(uvs_write2(x.ipc_a, &b, 1, x.fresh_pipe, no_req_cb, NULL), UVS_EBADF);
+    /* uvs_set_write_watermarks */
+    ASSERT_ERR(uvs_set_write_watermarks(NULL, 100, 10), UVS_EINVAL);
+    ASSERT_ERR(uvs_set_write_watermarks(TS, 100, 10), UVS_EINVAL);
+    ASSERT_ERR(uvs_set_write_watermarks(LS, 100, 10), UVS_EINVAL);
+    ASSERT_ERR(uvs_set_write_watermarks(tcp, 10, 100), UVS_EINVAL);
+    ASSERT_ERR(uvs_set_write_watermarks(tcp, 0, 1), UVS_EINVAL);
+    ASSERT_OK(uvs_set_write_watermarks(x.tty, 100, 10)); /* any stream kind */
+    ASSERT_OK(uvs_set_write_watermarks(x.pa, UVS_DEFAULT_HIGH_WATERMARK,
+                                       UVS_DEFAULT_LOW_WATERMARK));
+    /* uvs_on_writability_changed */
+    ASSERT_ERR(uvs_on_writability_changed(NULL, no_writability_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_on_writability_changed(TS, no_writability_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_on_writability_changed(LS, no_writability_cb, NULL), UVS_EINVAL);
+    ASSERT_OK(uvs_on_writability_changed(tcp, NULL, NULL));
+    /* uvs_is_write_blocked / uvs_is_ipc */
+    ASSERT_ERR(uvs_is_write_blocked(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_write_blocked(TS), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_write_blocked(LS), UVS_EINVAL);
+    ASSERT_EQ(uvs_is_write_blocked(tcp), 0);
+    ASSERT_ERR(uvs_is_ipc(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_ipc(TS), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_ipc(LS), UVS_EINVAL);
+    ASSERT_EQ(uvs_is_ipc(tcp), 0);
+    ASSERT_EQ(uvs_is_ipc(x.tty), 0);
+    ASSERT_EQ(uvs_is_ipc(x.ipc_a), 1);
+    /* Nothing was sent or queued. */
+    ASSERT_UEQ(uvs_write_queue_size(x.ipc_a), 0);
+    ASSERT_EQ(uvs_is_writable(x.ipc_a), 1);
+
+    flow_on_closed(&x); /* closing */
+    settle_p(&x);
+    flow_on_closed(&x); /* closed */
+    {
+        /* The IPC pipes still pass a handle. */
+        struct reader r;
+        int ws = NOT_CALLED;
+        memset(&r, 0, sizeof(r));
+        ASSERT_OK(uvs_read_start(x.ipc_b, reader_cb, &r));
+        ASSERT_OK(uvs_write2(x.ipc_a, &b, 1, send, status_cb, &ws));
+        RUN_UNTIL(x.f.loop, r.len == 1 && ws != NOT_CALLED);
+        ASSERT_OK(ws);
+        ASSERT_EQ(uvs_pipe_pending_count(x.ipc_b), 1);
+        {
+            uvs_stream_t *got = NULL;
+            ASSERT_OK(uvs_tcp_new(x.f.loop, 0, &got));
+            ASSERT_OK(uvs_accept(x.ipc_b, got));
+        }
+        reader_free(&r);
+    }
+    teardown_p(&x);
+}
+
+/* ---- uvs_pipe_* ---- */
+
+static void pipe_on_closed(struct fxp *x) {
+    uvs_stream_t *c = x->cpipe;
+    char name[128];
+    size_t len = 5;
+    int fds[2];
+
+    ASSERT_OK(uvs_socketpair(fds));
+    ASSERT_ERR(uvs_pipe_open(c, fds[0]), UVS_ECLOSED);
+    ASSERT(fcntl(fds[0], F_GETFD) != -1);
+    close(fds[0]);
+    close(fds[1]);
+    ASSERT_ERR(uvs_pipe_bind(c, x->path), UVS_ECLOSED);
+    ASSERT_ERR(uvs_pipe_connect(c, x->path, no_req_cb, NULL), UVS_ECLOSED);
+    ASSERT_ERR(uvs_pipe_chmod(c, UVS_PIPE_READABLE), UVS_ECLOSED);
+    ASSERT_ERR(uvs_pipe_sockname(c, name, sizeof(name), &len), UVS_ECLOSED);
+    ASSERT_ERR(uvs_pipe_peername(c, name, sizeof(name), &len), UVS_ECLOSED);
+    ASSERT_ERR(uvs_pipe_pending_instances(c, 2), UVS_ECLOSED);
+    ASSERT_EQ(uvs_pipe_pending_count(c), 0);
+    ASSERT_EQ(uvs_pipe_pending_kind(c), 0);
+    ASSERT_EQ(uvs_pipe_pending_count(x->cipc), 0);
+    ASSERT_EQ(uvs_pipe_pending_kind(x->cipc), 0);
+    ASSERT_EQ(uvs_handle_kind(UVS_HANDLE(c)), UVS_KIND_PIPE);
+}
+
+/* Every uvs_pipe_* function given a stream that is not a pipe. */
+static void pipe_wrong_kind(struct fxp *x, uvs_stream_t *s) {
+    char name[128];
+    size_t len = 5;
+    int fds[2];
+
+    ASSERT_OK(uvs_socketpair(fds));
+    ASSERT_ERR(uvs_pipe_open(s, fds[0]), UVS_EINVAL);
+    ASSERT(fcntl(fds[0], F_GETFD) != -1);
+    close(fds[0]);
+    close(fds[1]);
+    ASSERT_ERR(uvs_pipe_bind(s, x->path), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_connect(s, x->path, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_chmod(s, UVS_PIPE_READABLE), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_sockname(s, name, sizeof(name), &len), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_peername(s, name, sizeof(name), &len), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_pending_instances(s, 2), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_pending_count(s), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_pending_kind(s), UVS_EINVAL);
+}
+
+static void test_badinput_pipe_functions(void) {
+    struct fxp x;
+    uvs_stream_t *out;
+    uvs_loop_t *closed_loop = make_loop();
+    char name[128];
+    size_t len = 5;
+    int fds[2];
+
+    setup_p(&x);
+    ASSERT_OK(uvs_loop_close(closed_loop));
+
+    /* uvs_pipe_new */
+    out = (uvs_stream_t *)&x;
+    ASSERT_ERR(uvs_pipe_new(NULL, 0, &out), UVS_EINVAL);
+    ASSERT_NULL(out);
+    ASSERT_ERR(uvs_pipe_new(x.f.loop, 0, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_new(NULL, 1, NULL), UVS_EINVAL);
+    out = (uvs_stream_t *)&x;
+    ASSERT_ERR(uvs_pipe_new((uvs_loop_t *)x.f.timer, 0, &out), UVS_EINVAL);
+    ASSERT_NULL(out);
+    out = (uvs_stream_t *)&x;
+    ASSERT_ERR(uvs_pipe_new(closed_loop, 1, &out), UVS_ECLOSED);
+    ASSERT_NULL(out);
+    /* NULL pipe / NULL arguments */
+    ASSERT_OK(uvs_socketpair(fds));
+    ASSERT_ERR(uvs_pipe_open(NULL, fds[0]), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_open(x.fresh_pipe, -1), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_open(x.fresh_pipe, INT_MIN), UVS_EINVAL);
+    close(fds[0]);
+    close(fds[1]);
+    ASSERT_ERR(uvs_pipe_bind(NULL, x.path), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_bind(x.fresh_pipe, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_connect(NULL, x.path, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_connect(x.fresh_pipe, NULL, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_chmod(NULL, UVS_PIPE_READABLE), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_chmod(x.pa, 0), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_chmod(x.pa, 8), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_chmod(x.pa, INT_MIN), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_sockname(NULL, name, sizeof(name), &len), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_sockname(x.pa, NULL, sizeof(name), &len), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_sockname(x.pa, NULL, 0, &len), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_peername(NULL, name, sizeof(name), &len), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_peername(x.pa, NULL, sizeof(name), &len), UVS_EINVAL);
+    ASSERT_OK(uvs_pipe_sockname(x.pa, name, sizeof(name), NULL)); /* length may be NULL */
+    ASSERT_ERR(uvs_pipe_pending_instances(NULL, 2), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_pending_instances(x.fresh_pipe, 0), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_pending_instances(x.fresh_pipe, INT_MIN), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_pending_count(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_pending_kind(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_pair(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_socketpair(NULL), UVS_EINVAL);
+    /* Not a pipe: TCP, TTY, timer, loop. */
+    pipe_wrong_kind(&x, x.f.pair.client);
+    pipe_wrong_kind(&x, x.f.fresh);
+    pipe_wrong_kind(&x, x.tty);
+    pipe_wrong_kind(&x, UVS_STREAM(x.f.timer));
+    pipe_wrong_kind(&x, UVS_STREAM(x.f.loop));
+    /* The pipes are untouched. */
+    ASSERT_ERR(uvs_fileno(UVS_HANDLE(x.fresh_pipe)), UVS_EBADF);
+    ASSERT_EQ(uvs_is_readable(x.fresh_pipe), 0);
+
+    pipe_on_closed(&x); /* closing */
+    settle_p(&x);
+    pipe_on_closed(&x); /* closed */
+    run_for(x.f.loop, 10); /* no connect callback of a failed call */
+    uvs_loop_release(closed_loop);
+    teardown_p(&x);
+}
+
+/* ---- uvs_tty_* ---- */
+
+static void tty_on_closed(struct fxp *x) {
+    int w = 0, h = 0;
+    ASSERT_ERR(uvs_tty_set_mode(x->ctty, UVS_TTY_MODE_RAW), UVS_ECLOSED);
+    ASSERT_ERR(uvs_tty_set_mode(x->ctty, UVS_TTY_MODE_NORMAL), UVS_ECLOSED);
+    ASSERT_ERR(uvs_tty_get_winsize(x->ctty, &w, &h), UVS_ECLOSED);
+    ASSERT_EQ(uvs_handle_kind(UVS_HANDLE(x->ctty)), UVS_KIND_TTY);
+}
+
+static void tty_wrong_kind(uvs_stream_t *s) {
+    int w = 0, h = 0;
+    ASSERT_ERR(uvs_tty_set_mode(s, UVS_TTY_MODE_RAW), UVS_EINVAL);
+    ASSERT_ERR(uvs_tty_set_mode(s, UVS_TTY_MODE_NORMAL), UVS_EINVAL);
+    ASSERT_ERR(uvs_tty_get_winsize(s, &w, &h), UVS_EINVAL);
+}
+
+static void test_badinput_tty_functions(void) {
+    struct fxp x;
+    uvs_stream_t *out;
+    uvs_loop_t *closed_loop = make_loop();
+    int w = 0, h = 0;
+
+    setup_p(&x);
+    ASSERT_OK(uvs_loop_close(closed_loop));
+    /* uvs_tty_new */
+    out = (uvs_stream_t *)&x;
+    ASSERT_ERR(uvs_tty_new(NULL, x.slave, 1, &out), UVS_EINVAL);
+    ASSERT_NULL(out);
+    ASSERT_ERR(uvs_tty_new(x.f.loop, x.slave, 1, NULL), UVS_EINVAL);
+    out = (uvs_stream_t *)&x;
+    ASSERT_ERR(uvs_tty_new((uvs_loop_t *)x.f.timer, x.slave, 1, &out), UVS_EINVAL);
+    ASSERT_NULL(out);
+    out = (uvs_stream_t *)&x;
+    ASSERT_ERR(uvs_tty_new(closed_loop, x.slave, 1, &out), UVS_ECLOSED);
+    ASSERT_NULL(out);
+    out = (uvs_stream_t *)&x;
+    ASSERT_ERR(uvs_tty_new(x.f.loop, -1, 1, &out), UVS_EINVAL);
+    ASSERT_NULL(out);
+    out = (uvs_stream_t *)&x;
+    ASSERT_ERR(uvs_tty_new(x.f.loop, INT_MIN, 0, &out), UVS_EINVAL);
+    ASSERT_NULL(out);
+    /* uvs_tty_set_mode / uvs_tty_get_winsize */
+    ASSERT_ERR(uvs_tty_set_mode(NULL, UVS_TTY_MODE_RAW), UVS_EINVAL);
+    ASSERT_ERR(uvs_tty_get_winsize(NULL, &w, &h), UVS_EINVAL);
+    ASSERT_ERR(uvs_tty_set_mode(x.tty, (uvs_tty_mode)3), UVS_EINVAL);
+    tty_wrong_kind(x.f.pair.client);
+    tty_wrong_kind(x.f.fresh);
+    tty_wrong_kind(x.pa);
+    tty_wrong_kind(x.fresh_pipe);
+    tty_wrong_kind(UVS_STREAM(x.f.timer));
+    tty_wrong_kind(UVS_STREAM(x.f.loop));
+    /* uvs_tty_reset_mode: no arguments to get wrong; nothing to restore. */
+    ASSERT_OK(uvs_tty_reset_mode());
+
+    tty_on_closed(&x); /* closing */
+    settle_p(&x);
+    tty_on_closed(&x); /* closed */
+    uvs_loop_release(closed_loop);
+    teardown_p(&x);
+}
+
+/* ---- foreign and freed pointers given to the new functions ---- */
+
+/* tty_fd: a pty slave, so that only the bad loop can make uvs_tty_new fail. */
+static void new_functions_bad_pointer(uvs_stream_t *S, uvs_loop_t *L, uvs_stream_t *good_ipc,
+                                      uvs_stream_t *good_send, const char *path, int tty_fd) {
+    uvs_buf_t b;
+    char name[128];
+    size_t len = 5;
+    int w = 0, h = 0, fds[2];
+    uvs_stream_t *out;
+
+    b.base = "x";
+    b.len = 1;
+    ASSERT_ERR(uvs_write2(S, &b, 1, good_send, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write2(good_ipc, &b, 1, S, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_set_write_watermarks(S, 100, 10), UVS_EINVAL);
+    ASSERT_ERR(uvs_on_writability_changed(S, no_writability_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_write_blocked(S), UVS_EINVAL);
+    ASSERT_ERR(uvs_is_ipc(S), UVS_EINVAL);
+    ASSERT_OK(uvs_socketpair(fds));
+    ASSERT_ERR(uvs_pipe_open(S, fds[0]), UVS_EINVAL);
+    ASSERT(fcntl(fds[0], F_GETFD) != -1);
+    close(fds[0]);
+    close(fds[1]);
+    ASSERT_ERR(uvs_pipe_bind(S, path), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_connect(S, path, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_chmod(S, UVS_PIPE_READABLE), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_sockname(S, name, sizeof(name), &len), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_peername(S, name, sizeof(name), &len), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_pending_instances(S, 2), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_pending_count(S), UVS_EINVAL);
+    ASSERT_ERR(uvs_pipe_pending_kind(S), UVS_EINVAL);
+    ASSERT_ERR(uvs_tty_set_mode(S, UVS_TTY_MODE_RAW), UVS_EINVAL);
+    ASSERT_ERR(uvs_tty_get_winsize(S, &w, &h), UVS_EINVAL);
+    out = (uvs_stream_t *)&b;
+    ASSERT_ERR((uvs_pipe_new)(L, 1, &out), UVS_EINVAL);
+    ASSERT_NULL(out);
+    out = (uvs_stream_t *)&b;
+    ASSERT_ERR((uvs_tty_new)(L, tty_fd, 0, &out), UVS_EINVAL);
+    ASSERT_NULL(out);
+}
+
+static void test_badinput_new_functions_foreign_pointers(void) {
+    static union {
+        char bytes[4096];
+        void *p;
+        long double ld;
+    } fake;
+    uvs_loop_t *loop = make_loop();
+    struct tcp_pair p;
+    uvs_stream_t *a, *b;
+    char dir[] = "/tmp/uvs_ctest_XXXXXX", path[64];
+
+    int master = -1, slave = -1;
+
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/never.sock", dir);
+    if (openpty(&master, &slave, NULL, NULL, NULL) != 0)
+        SKIP("openpty failed");
+    make_tcp_pair(loop, &p);
+    make_pipe_pair(loop, 1, &a, &b);
+    new_functions_bad_pointer((uvs_stream_t *)&fake, (uvs_loop_t *)&fake, a, p.conn, path, slave);
+    ASSERT_EQ(access(path, F_OK), -1);
+    ASSERT_EQ(uvs_is_writable(a), 1);
+    ASSERT_EQ(uvs_loop_handle_count(loop), 6); /* server, client, conn, a, b, guard */
+    rmdir(dir);
+    finish_loop(loop);
+    close(master);
+    close(slave);
+}
+
+static void test_badinput_new_functions_freed_pointers(void) {
+    uvs_loop_t *loop = make_loop();
+    uvs_loop_t *gone = make_loop();
+    struct tcp_pair p;
+    uvs_stream_t *a, *b, *fp = NULL, *ft = NULL;
+    int master = -1, slave = -1, closed_p = 0, closed_t = 0;
+    char dir[] = "/tmp/uvs_ctest_XXXXXX", path[64];
+
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    snprintf(path, sizeof(path), "%s/never.sock", dir);
+    make_tcp_pair(loop, &p);
+    make_pipe_pair(loop, 1, &a, &b);
+    if (openpty(&master, &slave, NULL, NULL, NULL) != 0)
+        SKIP("openpty failed");
+    /* Not through the harness: released here. */
+    ASSERT_OK((uvs_pipe_new)(loop, 1, &fp));
+    ASSERT_OK((uvs_tty_new)(loop, slave, 1, &ft));
+    ASSERT_OK(uvs_close(UVS_HANDLE(fp), freed_close_cb, &closed_p));
+    ASSERT_OK(uvs_close(UVS_HANDLE(ft), freed_close_cb, &closed_t));
+    (uvs_release)(UVS_HANDLE(fp));
+    (uvs_release)(UVS_HANDLE(ft));
+    RUN_UNTIL(loop, closed_p && closed_t);
+    run_nowait(loop, 2);
+    ASSERT_OK(uvs_loop_close(gone));
+    uvs_loop_release(gone);
+
+    new_functions_bad_pointer(fp, gone, a, p.conn, path, slave);
+    new_functions_bad_pointer(ft, gone, a, p.conn, path, slave);
+    ASSERT_EQ(access(path, F_OK), -1);
+    ASSERT_EQ(uvs_is_writable(a), 1);
+    rmdir(dir);
+    finish_loop(loop);
+    close(master);
+    close(slave);
+}
+
 const struct uvs_test tests_badinput[] = {
     {"badinput_version_and_errors", test_badinput_version_and_errors},
     {"badinput_loop_null", test_badinput_loop_null},
@@ -666,5 +1167,10 @@ const struct uvs_test tests_badinput[] = {
     {"badinput_stream_functions", test_badinput_stream_functions},
     {"badinput_tcp_functions", test_badinput_tcp_functions},
     {"badinput_timer_functions", test_badinput_timer_functions},
+    {"badinput_flow_functions", test_badinput_flow_functions},
+    {"badinput_pipe_functions", test_badinput_pipe_functions},
+    {"badinput_tty_functions", test_badinput_tty_functions},
+    {"badinput_new_functions_foreign_pointers", test_badinput_new_functions_foreign_pointers},
+    {"badinput_new_functions_freed_pointers", test_badinput_new_functions_freed_pointers},
     {0, 0},
 };

@@ -1,7 +1,10 @@
 /* Threads (header "Threads"; uvs_loop_post). */
 #include "harness.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <pty.h>
+#include <termios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -361,11 +364,308 @@ static void test_threads_post_before_run(void) {
     finish_loop(loop);
 }
 
+/* ---- uvs_loop_post drains its whole queue on each wake ---- */
+
+/* The loop thread is held inside a posted "gate" function while other threads post
+ * their functions; once released, one wake must run every function waiting (a
+ * queue that ran one function per wake would leave the rest: libuv coalesces the
+ * wake-ups). All run in each thread's posting order, on the loop thread. */
+struct gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int entered;  /* the loop thread is inside the gate */
+    int posted;   /* poster threads done */
+    int nthreads;
+};
+
+static void gate_fn(uvs_loop_t *loop, void *u) {
+    struct gate *g = u;
+    (void)loop;
+    pthread_mutex_lock(&g->mu);
+    g->entered = 1;
+    pthread_cond_broadcast(&g->cv);
+    while (g->posted < g->nthreads)
+        pthread_cond_wait(&g->cv, &g->mu);
+    pthread_mutex_unlock(&g->mu);
+}
+
+struct gated_poster {
+    struct poster p;
+    struct gate *g;
+};
+
+static void *gated_poster_main(void *arg) {
+    struct gated_poster *gp = arg;
+    pthread_mutex_lock(&gp->g->mu);
+    while (!gp->g->entered)
+        pthread_cond_wait(&gp->g->cv, &gp->g->mu);
+    pthread_mutex_unlock(&gp->g->mu);
+    poster_main(&gp->p);
+    pthread_mutex_lock(&gp->g->mu);
+    gp->g->posted++;
+    pthread_cond_broadcast(&gp->g->cv);
+    pthread_mutex_unlock(&gp->g->mu);
+    return NULL;
+}
+
+static void run_gated_posters(int nthreads, int per_thread) {
+    uvs_loop_t *loop = make_loop();
+    struct gate g;
+    struct gated_poster gp[8];
+    pthread_t th[8];
+    int next[8] = {0}, ran = 0, i, runs = 0;
+
+    memset(&g, 0, sizeof(g));
+    pthread_mutex_init(&g.mu, NULL);
+    pthread_cond_init(&g.cv, NULL);
+    g.nthreads = nthreads;
+    ASSERT_OK(uvs_loop_post(loop, gate_fn, &g));
+    for (i = 0; i < nthreads; i++) {
+        gp[i].g = &g;
+        gp[i].p.loop = loop;
+        gp[i].p.loop_thread = pthread_self();
+        gp[i].p.id = i;
+        gp[i].p.count = per_thread;
+        gp[i].p.next = next;
+        gp[i].p.ran = &ran;
+        ASSERT_EQ(pthread_create(&th[i], NULL, gated_poster_main, &gp[i]), 0);
+    }
+    /* The first run starts with the gate; the functions posted meanwhile must all
+     * run within that run or the next one. */
+    guard_arm(loop, __FILE__, __LINE__, "the posted functions", 1);
+    while (ran < nthreads * per_thread && runs < 2) {
+        ASSERT_GE(uvs_loop_run(loop, UVS_RUN_ONCE), 0);
+        runs++;
+    }
+    guard_disarm(loop);
+    for (i = 0; i < nthreads; i++)
+        ASSERT_EQ(pthread_join(th[i], NULL), 0);
+    if (ran != nthreads * per_thread)
+        FAIL("%d of %d posted functions ran in %d loop runs: the queue is not drained on each "
+             "wake",
+             ran, nthreads * per_thread, runs);
+    for (i = 0; i < nthreads; i++)
+        ASSERT_EQ(next[i], per_thread);
+    ASSERT_EQ(uvs_loop_alive(loop), 0); /* nothing left waiting (guard stopped) */
+    pthread_mutex_destroy(&g.mu);
+    pthread_cond_destroy(&g.cv);
+    finish_loop(loop);
+}
+
+static void test_threads_post_drains_queue(void) {
+    run_gated_posters(1, 1000);
+}
+
+static void test_threads_post_drains_several_threads(void) {
+    run_gated_posters(4, 250);
+}
+
+/* A function posted from the loop thread itself (inside a posted function) never
+ * runs inside that uvs_loop_post call; it runs later, in order. */
+static void second_fn(uvs_loop_t *loop, void *u) {
+    (void)loop;
+    (void)u;
+    ASSERT_NOT_SYNC();
+    ev("second");
+}
+
+static void first_fn(uvs_loop_t *loop, void *u) {
+    (void)u;
+    ev("first");
+    in_call = 1;
+    ASSERT_OK(uvs_loop_post(loop, second_fn, NULL));
+    ASSERT_OK(uvs_loop_post(loop, second_fn, NULL));
+    in_call = 0;
+    ev("first-done");
+}
+
+static void test_threads_post_from_loop_thread(void) {
+    uvs_loop_t *loop = make_loop();
+
+    ASSERT_OK(uvs_loop_post(loop, first_fn, NULL));
+    RUN_UNTIL(loop, strstr(evlog(), "second second") != NULL);
+    ASSERT_STR_EQ(evlog(), "first first-done second second");
+    ASSERT_EQ(uvs_loop_alive(loop), 0);
+    finish_loop(loop);
+}
+
+/* ---- the new functions from a foreign thread while the loop runs ---- */
+
+struct foreign2 {
+    uvs_loop_t *loop;
+    uvs_stream_t *ipc_tx, *send, *pair_a, *fresh_pipe, *bound, *tty;
+    char path[128];
+    int spare_fd, slave;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int running;
+    int callbacks;
+    int results[40];
+    const char *names[40];
+    int n;
+    uvs_stream_t *made_pipe, *made_tty;
+    int anythread[3];
+    int fds_pair[2], fds_sock[2];
+};
+
+static void mark_running2(uvs_loop_t *loop, void *u) {
+    struct foreign2 *f = u;
+    (void)loop;
+    pthread_mutex_lock(&f->mu);
+    f->running = 1;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static void never_cb2(uvs_stream_t *s, int status, void *u) {
+    (void)s;
+    (void)status;
+    ((struct foreign2 *)u)->callbacks++;
+}
+
+static void never_writability(uvs_stream_t *s, int writable, void *u) {
+    (void)s;
+    (void)writable;
+    ((struct foreign2 *)u)->callbacks++;
+}
+
+static void *foreign2_main(void *arg) {
+    struct foreign2 *f = arg;
+    char name[128];
+    size_t len;
+    int w, h;
+    uvs_buf_t b;
+
+    pthread_mutex_lock(&f->mu);
+    while (!f->running)
+        pthread_cond_wait(&f->cv, &f->mu);
+    pthread_mutex_unlock(&f->mu);
+    b.base = "x";
+    b.len = 1;
+    RECORD(f, uvs_write2(f->ipc_tx, &b, 1, f->send, never_cb2, f));
+    RECORD(f, uvs_set_write_watermarks(f->pair_a, 100, 10));
+    RECORD(f, uvs_on_writability_changed(f->pair_a, never_writability, f));
+    RECORD(f, uvs_pipe_new(f->loop, 0, &f->made_pipe));
+    RECORD(f, uvs_pipe_open(f->fresh_pipe, f->spare_fd));
+    RECORD(f, uvs_pipe_bind(f->fresh_pipe, f->path));
+    RECORD(f, uvs_pipe_connect(f->fresh_pipe, f->path, never_cb2, f));
+    RECORD(f, uvs_pipe_chmod(f->bound, UVS_PIPE_READABLE));
+    RECORD(f, uvs_pipe_sockname(f->bound, name, sizeof(name), &len));
+    RECORD(f, uvs_pipe_peername(f->pair_a, name, sizeof(name), &len));
+    RECORD(f, uvs_pipe_pending_instances(f->bound, 2));
+    RECORD(f, uvs_tty_new(f->loop, f->slave, 0, &f->made_tty));
+    RECORD(f, uvs_tty_set_mode(f->tty, UVS_TTY_MODE_RAW));
+    RECORD(f, uvs_tty_get_winsize(f->tty, &w, &h));
+    /* Any thread. */
+    f->anythread[0] = uvs_pipe_pair(f->fds_pair);
+    f->anythread[1] = uvs_socketpair(f->fds_sock);
+    f->anythread[2] = uvs_tty_reset_mode();
+    if (uvs_loop_post(f->loop, stop_loop, NULL) != 0)
+        FAIL("uvs_loop_post from the foreign thread failed");
+    return NULL;
+}
+
+static void test_threads_foreign_calls_new_functions(void) {
+    uvs_loop_t *loop = make_loop();
+    struct foreign2 f;
+    struct tcp_pair p;
+    uvs_stream_t *rx, *pair_b;
+    uvs_timer_t *keep = NULL;
+    char dir[] = "/tmp/uvs_ctest_XXXXXX";
+    int master = -1, sv[2], i;
+    pthread_t th;
+    struct termios before, after;
+
+    memset(&f, 0, sizeof(f));
+    pthread_mutex_init(&f.mu, NULL);
+    pthread_cond_init(&f.cv, NULL);
+    f.loop = loop;
+    f.made_pipe = (uvs_stream_t *)&f; /* must be set to NULL */
+    f.made_tty = (uvs_stream_t *)&f;
+    make_tcp_pair(loop, &p);
+    f.send = p.conn;
+    make_pipe_pair(loop, 1, &f.ipc_tx, &rx);
+    make_pipe_pair(loop, 0, &f.pair_a, &pair_b);
+    ASSERT_OK(uvs_pipe_new(loop, 0, &f.fresh_pipe));
+    ASSERT_NOT_NULL(mkdtemp(dir));
+    snprintf(f.path, sizeof(f.path), "%s/bound.sock", dir);
+    ASSERT_OK(uvs_pipe_new(loop, 0, &f.bound));
+    ASSERT_OK(uvs_pipe_bind(f.bound, f.path));
+    snprintf(f.path, sizeof(f.path), "%s/other.sock", dir);
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    f.spare_fd = sv[0];
+    if (openpty(&master, &f.slave, NULL, NULL, NULL) != 0)
+        SKIP("openpty failed");
+    ASSERT_OK(uvs_tty_new(loop, f.slave, 1, &f.tty));
+    ASSERT_EQ(tcgetattr(f.slave, &before), 0);
+    ASSERT_OK(uvs_timer_new(loop, &keep));
+    ASSERT_OK(uvs_timer_start(keep, 60000, 0, fail_timer, NULL));
+    ASSERT_OK(uvs_loop_post(loop, mark_running2, &f));
+    ASSERT_EQ(pthread_create(&th, NULL, foreign2_main, &f), 0);
+    ASSERT_ERR(uvs_loop_run(loop, UVS_RUN_DEFAULT), 1);
+    ASSERT_EQ(pthread_join(th, NULL), 0);
+    {
+        char bad[1500];
+        size_t blen = 0;
+        int nbad = 0;
+        bad[0] = '\0';
+        for (i = 0; i < f.n; i++) {
+            if (f.results[i] == UVS_EWRONGTHREAD)
+                continue;
+            nbad++;
+            if (blen < sizeof(bad) - 100) {
+                const char *name = f.names[i];
+                const char *paren = strchr(name, '(');
+                int nlen = paren ? (int)(paren - name) : (int)strlen(name);
+                blen += (size_t)snprintf(bad + blen, sizeof(bad) - blen, "%s%.*s=%s",
+                                         nbad > 1 ? ", " : "", nlen, name, code_name(f.results[i]));
+            }
+        }
+        if (nbad > 0)
+            FAIL("%d of %d calls from a foreign thread did not return EWRONGTHREAD: %s", nbad, f.n,
+                 bad);
+    }
+    ASSERT_EQ(f.n, 14);
+    ASSERT_NULL(f.made_pipe);
+    ASSERT_NULL(f.made_tty);
+    /* The any-thread functions worked there. */
+    ASSERT_OK(f.anythread[0]);
+    ASSERT_OK(f.anythread[1]);
+    ASSERT_OK(f.anythread[2]);
+    for (i = 0; i < 2; i++) {
+        close(f.fds_pair[i]);
+        close(f.fds_sock[i]);
+    }
+    /* Nothing happened to the handles. */
+    run_nowait(loop, 3);
+    ASSERT_EQ(f.callbacks, 0);
+    ASSERT_ERR(uvs_fileno(UVS_HANDLE(f.fresh_pipe)), UVS_EBADF);
+    ASSERT(fcntl(f.spare_fd, F_GETFD) != -1);
+    ASSERT_EQ(access(f.path, F_OK), -1);
+    ASSERT_EQ(uvs_pipe_pending_count(rx), 0);
+    ASSERT_EQ(tcgetattr(f.slave, &after), 0);
+    ASSERT_EQ(after.c_lflag, before.c_lflag);
+    close(sv[0]);
+    close(sv[1]);
+    finish_loop(loop);
+    close(master);
+    close(f.slave);
+    snprintf(f.path, sizeof(f.path), "%s/bound.sock", dir);
+    unlink(f.path);
+    rmdir(dir);
+    pthread_mutex_destroy(&f.mu);
+    pthread_cond_destroy(&f.cv);
+}
+
 const struct uvs_test tests_threads[] = {
     {"threads_post_from_thread", test_threads_post_from_thread},
     {"threads_post_concurrent", test_threads_post_concurrent},
     {"threads_foreign_calls_wrongthread", test_threads_foreign_calls_wrongthread},
     {"threads_loop_runs_on_other_thread", test_threads_loop_runs_on_other_thread},
     {"threads_post_before_run", test_threads_post_before_run},
+    {"threads_post_drains_queue", test_threads_post_drains_queue},
+    {"threads_post_drains_several_threads", test_threads_post_drains_several_threads},
+    {"threads_post_from_loop_thread", test_threads_post_from_loop_thread},
+    {"threads_foreign_calls_new_functions", test_threads_foreign_calls_new_functions},
     {0, 0},
 };
