@@ -16,7 +16,7 @@ CMAKE_ARGS     ?=
 
 CMAKE_CONFIGURE = cmake -G Ninja -S . -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
 
-.PHONY: bootstrap build build-asan swift-test ctest asan-test python-test check-abi check-header test demo clean
+.PHONY: bootstrap build build-asan swift-test ctest asan-test python-test check-abi check-header conformance test demo clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -72,6 +72,12 @@ check-abi: build
 check-header: build
 	scripts/check-header $(BUILD_DIR)
 
+# The conformance runner (Tests/conformance): every scenario on raw libuv and on the uvs_
+# API, traces compared. Its last line is "conformance: N passed, N failed".
+conformance: build
+	@echo "== conformance: raw libuv vs libswiftuvstream ($(BUILD_DIR)/uvs_conformance)"
+	$(BUILD_DIR)/uvs_conformance 2>&1 | tee $(BUILD_DIR)/conformance.log
+
 test: bootstrap
 	$(MAKE) --no-print-directory swift-test
 	$(MAKE) --no-print-directory ctest
@@ -79,10 +85,13 @@ test: bootstrap
 	$(MAKE) --no-print-directory python-test
 	$(MAKE) --no-print-directory check-abi
 	$(MAKE) --no-print-directory check-header
+	$(MAKE) --no-print-directory conformance
 	@echo "== swift test (closing lines)"
 	@tail -n 5 $(BUILD_DIR)/swift-test.log
 	@echo "== examples and memory tests, run by ctest (closing lines)"
 	@grep -hE '^(worker_pool|tty_cat|memory): .*(passed|SKIPPED.*)$$' $(BUILD_DIR)/Testing/Temporary/LastTest.log || true
+	@echo "== conformance (closing line)"
+	@tail -n 1 $(BUILD_DIR)/conformance.log
 	@echo "== make test: all passed"
 
 demo: bootstrap
