@@ -738,7 +738,9 @@ typedef enum {
 } uvs_tty_mode;
 
 /** Creates a TTY stream over fd, a terminal, and stores it in *out (one reference for
- *  the caller). readable 1 for input (a keyboard), 0 for output. libuv reopens the
+ *  the caller). readable 1 for input (a keyboard), 0 for output only: such a TTY is
+ *  not readable and uvs_read_start() returns UVS_ENOTCONN (libuv itself ignores the
+ *  flag on Unix). libuv reopens the
  *  terminal and puts the new open file on the same fd number (non-blocking,
  *  close-on-exec), so the mode it sets does not leak to other processes sharing the
  *  old one. The caller keeps ownership of fd: closing the handle does not close it
