@@ -17,6 +17,10 @@
  * which closes every handle, runs the loop until the close callbacks have run and
  * asserts that the loop closes (no leaked handle).
  *
+ * Callbacks, fixtures and assertion helpers that several test files share live in
+ * helpers.c (section "Shared test helpers" below): a test file defines only what is
+ * its own.
+ *
  * Never wait with sleep(): run the loop until a condition holds with RUN_UNTIL(),
  * which fails the test (instead of hanging) when the condition does not come true
  * within UVS_TEST_GUARD_MS. RUN_UNTIL() keeps one guard timer per loop: it counts
@@ -49,6 +53,9 @@ struct uvs_test {
 
 /* How long RUN_UNTIL() / run_loop() wait before failing the test (ms). */
 #define UVS_TEST_GUARD_MS 10000
+
+/* A mebibyte, for buffer and write sizes. */
+#define MIB (1024u * 1024u)
 
 /* ------------------------------------------------------------------------ */
 /* Failing                                                                   */
@@ -261,6 +268,10 @@ int refused_port(int *fd);
 #define raw_connect(port) raw_connect_at(__FILE__, __LINE__, (port))
 int raw_connect_at(const char *file, int line, int port);
 
+/* errno of a blocking connect to 127.0.0.1:port (0 if it connected); the socket is
+ * closed again. */
+int raw_connect_errno(int port);
+
 /* Collects what a stream reads. Use reader_cb as the read callback with a
  * `struct reader *` as user_data. */
 struct reader {
@@ -289,6 +300,14 @@ void fill_pattern(char *buf, size_t len, size_t offset);
 /* Index of the first byte that differs from the pattern, or (size_t)-1. */
 size_t check_pattern(const char *buf, size_t len, size_t offset);
 
+/* The struct reader r (a variable or member: r, st.r) holds exactly `total` bytes,
+ * the pattern from stream offset 0. */
+#define ASSERT_PATTERN(r, total)                                                       \
+    do {                                                                               \
+        ASSERT_UEQ(r.len, total);                                                      \
+        ASSERT_UEQ(check_pattern(r.data, r.len, 0), (size_t)-1);                       \
+    } while (0)
+
 /* A zero-filled allocation that fails the test on ENOMEM. */
 void *xcalloc(size_t n, size_t size);
 
@@ -299,6 +318,120 @@ void *xcalloc(size_t n, size_t size);
 /* Two connected pipe streams over uvs_socketpair(), opened with uvs_pipe_open() (as
  * IPC pipes if ipc): what *a writes, *b reads, and back. */
 void make_pipe_pair(uvs_loop_t *loop, int ipc, uvs_stream_t **a, uvs_stream_t **b);
+
+/* ------------------------------------------------------------------------ */
+/* Shared test helpers (helpers.c)                                           */
+/* ------------------------------------------------------------------------ */
+
+/* Callbacks that log one token to the event log; all but log_closed_cb assert that
+ * they do not run inside the call that scheduled them (ASSERT_NOT_SYNC). */
+void log_connect_cb(uvs_stream_t *stream, int status, void *user_data);  /* "connect:<status>" */
+void log_write_cb(uvs_stream_t *stream, int status, void *user_data);    /* "write<u>:<status>" */
+void log_shutdown_cb(uvs_stream_t *stream, int status, void *user_data); /* "shutdown:<status>" */
+void log_close_cb(uvs_handle_t *handle, void *user_data);                /* "close<u>" */
+void log_closed_cb(uvs_handle_t *handle, void *user_data);               /* "closed" */
+/* (<u>: user_data, a string; log_close_cb takes NULL for "".) */
+
+/* A close callback setting the int user_data points to to 1. */
+void flag_close_cb(uvs_handle_t *handle, void *user_data);
+/* A close callback adding one to the int user_data points to (ASSERT_NOT_SYNC). */
+void count_close_cb(uvs_handle_t *handle, void *user_data);
+/* Callbacks that do nothing. */
+void nop_connection_cb(uvs_stream_t *server, int status, void *user_data);
+void nop_timer_cb(uvs_timer_t *timer, void *user_data);
+/* A posted function that stops the loop (uvs_loop_post(loop, stop_loop_cb, NULL)). */
+void stop_loop_cb(uvs_loop_t *loop, void *user_data);
+
+/* Writes the string `text`; with status (set to NOT_CALLED here), the write callback is
+ * status_cb storing into it; without (NULL), there is no callback. */
+void write_str(uvs_stream_t *s, const char *text, int *status);
+/* Writes len pattern bytes starting at stream offset off (the library copies what it
+ * keeps, so the temporary buffer is freed at once). */
+void write_pattern_at(uvs_stream_t *s, size_t off, size_t len, uvs_write_cb cb, void *user_data);
+/* Writes len zero bytes, the same way. */
+void write_zeros(uvs_stream_t *s, size_t len, uvs_write_cb cb, void *user_data);
+
+/* Per-write record: wrec_cb counts the calls, keeps the status and logs
+ * "w<index>:<status>" (ASSERT_NOT_SYNC). wrec_init numbers n records 0..n-1 and
+ * zeroes their calls. */
+struct wrec {
+    int index;
+    int calls;
+    int status;
+};
+void wrec_init(struct wrec *w, int n);
+void wrec_cb(uvs_stream_t *stream, int status, void *user_data);
+/* Each of the n writes called back once, with 0, and the event log is exactly
+ * "w0:0 w1:0 ... w<n-1>:0". */
+void expect_writes_ok_in_order(const struct wrec *w, int n);
+
+/* A read callback that collects (reader_cb) into the `struct reader` user_data and
+ * writes back every chunk it reads. */
+void echo_back_cb(uvs_stream_t *s, int status, const char *data, size_t len, void *user_data);
+
+/* A read callback for the half-close tests (user_data: a zeroed struct half): collects
+ * into `in` and, at EOF, records the stream's state and what a new read_start returns,
+ * then logs eof_event if it is set. */
+struct half {
+    struct reader in;
+    int eof_readable, eof_writable, eof_reading, restart;
+    const char *eof_event;
+};
+void half_read(uvs_stream_t *s, int status, const char *data, size_t len, void *user_data);
+
+/* A read callback (user_data: a zeroed struct stopper) that collects into r and calls
+ * uvs_read_stop twice in the callback, recording uvs_is_reading afterwards. */
+struct stopper {
+    struct reader r;
+    int reading_after_stop;
+};
+void stop_on_first_chunk(uvs_stream_t *s, int status, const char *data, size_t len,
+                         void *user_data);
+/* After uvs_read_start(s, stop_on_first_chunk, st) with more than one chunk of `total`
+ * bytes waiting: runs the loop until the first chunk; reading stopped inside the
+ * callback and stays stopped, s is still readable, and no further chunk arrives
+ * within ms. */
+void expect_stop_on_first_chunk(uvs_loop_t *loop, uvs_stream_t *s, struct stopper *st,
+                                size_t total, uint64_t ms);
+
+/* s reads into r (reader_cb) and its peer resets the connection: runs the loop until
+ * r reports it, once, as ECONNRESET (no EOF); s is then neither readable, nor
+ * writable, nor reading, and uvs_read_start reports ENOTCONN. */
+void expect_reset_once(uvs_loop_t *loop, uvs_stream_t *s, struct reader *r);
+
+/* Runs the loop until r holds `total` bytes and the write callback has stored its
+ * status into *ws (status_cb); that status is 0 and r holds the pattern
+ * (ASSERT_PATTERN). */
+void expect_pattern_read(uvs_loop_t *loop, struct reader *r, size_t total, const int *ws);
+
+/* A connection callback accepting into a new TCP stream stored in the
+ * `uvs_stream_t *` user_data points to. */
+void accept_into_cb(uvs_stream_t *server, int status, void *user_data);
+/* A connection callback (user_data: a zeroed struct accept_read) accepting one
+ * connection into conn (a second fails the test) and reading it into `in`. */
+struct accept_read {
+    uvs_stream_t *conn;
+    struct reader in;
+};
+void accept_read_cb(uvs_stream_t *server, int status, void *user_data);
+
+/* A new timer, started with uvs_timer_start(timeout, repeat, cb, user_data). */
+uvs_timer_t *start_timer(uvs_loop_t *loop, uint64_t timeout, uint64_t repeat, uvs_timer_cb cb,
+                         void *user_data);
+
+/* A new TCP stream (family 0) connecting to 127.0.0.1:port with cb/user_data. */
+uvs_stream_t *tcp_connect_to(uvs_loop_t *loop, int port, uvs_connect_cb cb, void *user_data);
+
+/* SO_LINGER 0: closing the stream resets the connection (RST). */
+void set_linger0(uvs_stream_t *s);
+
+/* openpty(), or the test is skipped. */
+void open_pty_or_skip(int *master, int *slave);
+
+/* Reads exactly n bytes from the raw fd (blocking in poll; the timeout is only a
+ * safety net). `from` completes the failure messages ("no data<from> after ...",
+ * "read<from>: ..."): "" or, say, " from the pty master". */
+void read_exactly(int fd, char *buf, size_t n, const char *from);
 
 /* ------------------------------------------------------------------------ */
 /* Handle ownership                                                          */

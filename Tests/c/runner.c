@@ -530,33 +530,58 @@ void make_tcp_pair(uvs_loop_t *loop, struct tcp_pair *p) {
     ASSERT_OK(p->connect_status);
 }
 
+/* 127.0.0.1:port. */
+static void loopback_addr(struct sockaddr_in *sa, int port) {
+    memset(sa, 0, sizeof(*sa));
+    sa->sin_family = AF_INET;
+    sa->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa->sin_port = htons((uint16_t)port);
+}
+
 int refused_port(int *fd) {
     struct sockaddr_in sa;
     socklen_t len = sizeof(sa);
     int s = socket(AF_INET, SOCK_STREAM, 0);
 
     ASSERT_GE(s, 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    loopback_addr(&sa, 0);
     ASSERT_EQ(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
     ASSERT_EQ(getsockname(s, (struct sockaddr *)&sa, &len), 0);
     *fd = s;
     return ntohs(sa.sin_port);
 }
 
-int raw_connect_at(const char *file, int line, int port) {
+/* A blocking connect to 127.0.0.1:port: 0 and the socket in *fd, or the connect's
+ * errno (the socket is closed then). */
+static int loopback_connect(int port, int *fd) {
     struct sockaddr_in sa;
-    int s = socket(AF_INET, SOCK_STREAM, 0);
+    int s = socket(AF_INET, SOCK_STREAM, 0), err;
 
     ASSERT_GE(s, 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sa.sin_port = htons((uint16_t)port);
-    if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-        harness_fail(file, line, "connect to 127.0.0.1 port %d: %s", port, strerror(errno));
-    return s;
+    loopback_addr(&sa, port);
+    if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+        *fd = s;
+        return 0;
+    }
+    err = errno;
+    close(s);
+    return err;
+}
+
+int raw_connect_at(const char *file, int line, int port) {
+    int fd = -1, err = loopback_connect(port, &fd);
+
+    if (err != 0)
+        harness_fail(file, line, "connect to 127.0.0.1 port %d: %s", port, strerror(err));
+    return fd;
+}
+
+int raw_connect_errno(int port) {
+    int fd = -1, err = loopback_connect(port, &fd);
+
+    if (err == 0)
+        close(fd);
+    return err;
 }
 
 void reader_cb(uvs_stream_t *stream, int status, const char *data, size_t len, void *user_data) {

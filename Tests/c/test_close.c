@@ -1,42 +1,7 @@
 /* Closing and lifetime (header "Closing", sections 4-5; CONFORMANCE 10-12). */
 #include "harness.h"
 
-#include <stdlib.h>
 #include <unistd.h>
-
-#define MIB (1024u * 1024u)
-
-static void log_connect_cb(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    (void)u;
-    ASSERT_NOT_SYNC();
-    ev("connect:%s", code_name(status));
-}
-
-static void log_write_cb(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    ASSERT_NOT_SYNC();
-    ev("write%s:%s", (const char *)u, code_name(status));
-}
-
-static void log_shutdown_cb(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    (void)u;
-    ASSERT_NOT_SYNC();
-    ev("shutdown:%s", code_name(status));
-}
-
-static void log_close_cb(uvs_handle_t *h, void *u) {
-    (void)h;
-    ASSERT_NOT_SYNC();
-    ev("close%s", u ? (const char *)u : "");
-}
-
-static void conn_nop(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    (void)status;
-    (void)u;
-}
 
 /* A pending connect completes with ECANCELED before the close callback (or 0 if the
  * library had already seen it finish: the kernel may complete a loopback handshake
@@ -46,9 +11,8 @@ static void test_close_pending_connect(void) {
     uvs_stream_t *server = NULL, *client = NULL;
     int port;
 
-    port = make_server(loop, "127.0.0.1", &server, conn_nop, NULL);
-    ASSERT_OK(uvs_tcp_new(loop, 0, &client));
-    ASSERT_OK(uvs_tcp_connect(client, "127.0.0.1", port, log_connect_cb, NULL));
+    port = make_server(loop, "127.0.0.1", &server, nop_connection_cb, NULL);
+    client = tcp_connect_to(loop, port, log_connect_cb, NULL);
     in_call = 1;
     ASSERT_OK(uvs_close(UVS_HANDLE(client), log_close_cb, NULL));
     in_call = 0;
@@ -65,15 +29,11 @@ static void test_close_pending_connect(void) {
 static void test_close_pending_writes_and_shutdown(void) {
     uvs_loop_t *loop = make_loop();
     struct tcp_pair p;
-    char *big = xcalloc(1, 8 * MIB);
     uvs_buf_t b;
 
     make_tcp_pair(loop, &p);
     ASSERT_OK(uvs_set_send_buffer_size(UVS_HANDLE(p.client), 32 * 1024));
-    b.base = big;
-    b.len = 8 * MIB;
-    ASSERT_OK(uvs_write(p.client, &b, 1, log_write_cb, "1")); /* queues: peer not reading */
-    free(big);
+    write_zeros(p.client, 8 * MIB, log_write_cb, "1"); /* queues: peer not reading */
     b.base = "x";
     b.len = 1;
     ASSERT_OK(uvs_write(p.client, &b, 1, log_write_cb, "2"));
@@ -131,7 +91,7 @@ static void call_everything_closed(uvs_stream_t *s) {
     ASSERT_ERR(uvs_write(s, NULL, 0, status_cb, &ws), UVS_ECLOSED);
     ASSERT_ERR(uvs_try_write(s, &b, 1), UVS_ECLOSED);
     ASSERT_ERR(uvs_shutdown(s, NULL, NULL), UVS_ECLOSED);
-    ASSERT_ERR(uvs_listen(s, 5, conn_nop, NULL), UVS_ECLOSED);
+    ASSERT_ERR(uvs_listen(s, 5, nop_connection_cb, NULL), UVS_ECLOSED);
     ASSERT_OK(uvs_tcp_new(uvs_handle_loop(UVS_HANDLE(s)), 0, &other));
     ASSERT_ERR(uvs_accept(s, other), UVS_ECLOSED);
     uvs_release(UVS_HANDLE(other));
@@ -189,11 +149,6 @@ static void test_close_then_every_call_eclosed(void) {
     finish_loop(loop);
 }
 
-static void timer_nop(uvs_timer_t *t, void *u) {
-    (void)t;
-    (void)u;
-}
-
 static void test_close_timer_then_eclosed(void) {
     uvs_loop_t *loop = make_loop();
     uvs_timer_t *t = NULL;
@@ -201,7 +156,7 @@ static void test_close_timer_then_eclosed(void) {
     ASSERT_OK(uvs_timer_new(loop, &t));
     ASSERT_OK(uvs_timer_set_repeat(t, 5));
     ASSERT_OK(uvs_close(UVS_HANDLE(t), NULL, NULL));
-    ASSERT_ERR(uvs_timer_start(t, 1, 0, timer_nop, NULL), UVS_ECLOSED);
+    ASSERT_ERR(uvs_timer_start(t, 1, 0, nop_timer_cb, NULL), UVS_ECLOSED);
     ASSERT_ERR(uvs_timer_stop(t), UVS_ECLOSED);
     ASSERT_ERR(uvs_timer_again(t), UVS_ECLOSED);
     ASSERT_ERR(uvs_timer_set_repeat(t, 5), UVS_ECLOSED);
@@ -237,15 +192,13 @@ static void test_close_in_callbacks(void) {
     uvs_stream_t *server = NULL, *server2 = NULL, *client = NULL;
     struct tcp_pair p;
     uvs_buf_t b;
-    char *big = xcalloc(1, 8 * MIB);
     int port, fd;
 
     /* In the connect callback: a write queued behind the connect completes (0 if it
      * was sent already, else ECANCELED) after the connect callback, before the
      * close callback. */
-    port = make_server(loop, "127.0.0.1", &server, conn_nop, NULL);
-    ASSERT_OK(uvs_tcp_new(loop, 0, &client));
-    ASSERT_OK(uvs_tcp_connect(client, "127.0.0.1", port, close_in_connect_cb, NULL));
+    port = make_server(loop, "127.0.0.1", &server, nop_connection_cb, NULL);
+    client = tcp_connect_to(loop, port, close_in_connect_cb, NULL);
     b.base = "q";
     b.len = 1;
     ASSERT_OK(uvs_write(client, &b, 1, log_write_cb, "Q"));
@@ -269,10 +222,7 @@ static void test_close_in_callbacks(void) {
     b.base = "small";
     b.len = 5;
     ASSERT_OK(uvs_write(p.client, &b, 1, close_in_write_cb, "1"));
-    b.base = big;
-    b.len = 8 * MIB;
-    ASSERT_OK(uvs_write(p.client, &b, 1, close_in_write_cb, "2"));
-    free(big);
+    write_zeros(p.client, 8 * MIB, close_in_write_cb, "2");
     RUN_UNTIL(loop, strstr(evlog(), "close") != NULL);
     ASSERT_STR_EQ(evlog(), "write1:0 write2:ECANCELED close");
     finish_loop(loop);
@@ -290,18 +240,12 @@ static void test_release_with_pending_requests(void) {
     uvs_loop_t *loop = make_loop();
     struct tcp_pair p;
     uvs_stream_t *c2 = NULL;
-    char *big = xcalloc(1, 8 * MIB);
-    uvs_buf_t b;
 
     make_tcp_pair(loop, &p);
     ASSERT_OK(uvs_set_send_buffer_size(UVS_HANDLE(p.client), 32 * 1024));
-    b.base = big;
-    b.len = 8 * MIB;
-    ASSERT_OK(uvs_write(p.client, &b, 1, check_handle_cb, "write"));
-    free(big);
+    write_zeros(p.client, 8 * MIB, check_handle_cb, "write");
     ASSERT_OK(uvs_shutdown(p.client, check_handle_cb, "shutdown"));
-    ASSERT_OK(uvs_tcp_new(loop, 0, &c2));
-    ASSERT_OK(uvs_tcp_connect(c2, "127.0.0.1", p.port, check_handle_cb, "connect"));
+    c2 = tcp_connect_to(loop, p.port, check_handle_cb, "connect");
     uvs_release(UVS_HANDLE(p.client));
     uvs_release(UVS_HANDLE(c2));
     RUN_UNTIL(loop, strstr(evlog(), "connect:") != NULL && strstr(evlog(), "shutdown:") != NULL);
@@ -353,9 +297,8 @@ static void test_close_all_with_pending_requests(void) {
     uvs_stream_t *server = NULL, *client = NULL;
     int port;
 
-    port = make_server(loop, "127.0.0.1", &server, conn_nop, NULL);
-    ASSERT_OK(uvs_tcp_new(loop, 0, &client));
-    ASSERT_OK(uvs_tcp_connect(client, "127.0.0.1", port, log_connect_cb, NULL));
+    port = make_server(loop, "127.0.0.1", &server, nop_connection_cb, NULL);
+    client = tcp_connect_to(loop, port, log_connect_cb, NULL);
     {
         uvs_buf_t b;
         b.base = "q";

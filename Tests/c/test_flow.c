@@ -34,29 +34,33 @@ static volatile int writev_calls;
 typedef ssize_t (*write_fn)(int, const void *, size_t);
 typedef ssize_t (*writev_fn)(int, const struct iovec *, int);
 
+/* The next definition of `name` after the executable's, into the function pointer
+ * *fn (of `size` bytes); without one there is nothing to forward to: exit. */
+static void next_definition(const char *name, void *fn, size_t size) {
+    void *sym = dlsym(RTLD_NEXT, name);
+    memcpy(fn, &sym, size);
+    if (sym == NULL)
+        _exit(99);
+}
+
+static void count_call(int fd, volatile int *calls) {
+    if (fd >= 0 && fd == counted_fd)
+        (*calls)++;
+}
+
 ssize_t write(int fd, const void *buf, size_t n) {
     static write_fn real;
-    if (real == NULL) {
-        void *sym = dlsym(RTLD_NEXT, "write");
-        memcpy(&real, &sym, sizeof(real));
-        if (real == NULL)
-            _exit(99);
-    }
-    if (fd >= 0 && fd == counted_fd)
-        write_calls++;
+    if (real == NULL)
+        next_definition("write", &real, sizeof(real));
+    count_call(fd, &write_calls);
     return real(fd, buf, n);
 }
 
 ssize_t writev(int fd, const struct iovec *iov, int iovcnt) {
     static writev_fn real;
-    if (real == NULL) {
-        void *sym = dlsym(RTLD_NEXT, "writev");
-        memcpy(&real, &sym, sizeof(real));
-        if (real == NULL)
-            _exit(99);
-    }
-    if (fd >= 0 && fd == counted_fd)
-        writev_calls++;
+    if (real == NULL)
+        next_definition("writev", &real, sizeof(real));
+    count_call(fd, &writev_calls);
     return real(fd, iov, iovcnt);
 }
 
@@ -94,16 +98,6 @@ static size_t fill_kernel_at(uvs_stream_t *a, size_t start) {
 
 #define fill_kernel(a) fill_kernel_at((a), 0)
 
-static void write_pattern_at(uvs_stream_t *s, size_t off, size_t len, uvs_write_cb cb, void *u) {
-    char *buf = xcalloc(1, len ? len : 1);
-    uvs_buf_t b;
-    fill_pattern(buf, len, off);
-    b.base = buf;
-    b.len = len;
-    ASSERT_OK(uvs_write(s, &b, 1, cb, u));
-    free(buf);
-}
-
 /* Writability callback: logs "wr:<writable>", checks the 0/1 alternation, records
  * the queue size it saw. */
 struct wstate {
@@ -134,7 +128,8 @@ static void writability_cb(uvs_stream_t *s, int writable, void *u) {
     ev("wr:%d", writable);
 }
 
-static void log_write_cb(uvs_stream_t *s, int status, void *u) {
+/* A write callback logging "w<user_data>:<status>". */
+static void log_w_cb(uvs_stream_t *s, int status, void *u) {
     (void)s;
     ASSERT_NOT_SYNC();
     ev("w%s:%s", (const char *)u, code_name(status));
@@ -214,9 +209,9 @@ static void run_low_case(size_t bsize, const char *must_contain) {
     make_pipe_pair(loop, 0, &a, &b);
     ASSERT_OK(uvs_on_writability_changed(a, writability_cb, &w));
     off = fill_kernel(a);
-    write_pattern_at(a, off, asize, log_write_cb, "A");
+    write_pattern_at(a, off, asize, log_w_cb, "A");
     off += asize;
-    write_pattern_at(a, off, bsize, log_write_cb, "B");
+    write_pattern_at(a, off, bsize, log_w_cb, "B");
     off += bsize;
     ASSERT_UEQ(uvs_write_queue_size(a), asize + bsize);
     ASSERT_EQ(uvs_is_write_blocked(a), 1);

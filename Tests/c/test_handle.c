@@ -37,16 +37,6 @@ static void test_handle_kind_loop_data(void) {
     finish_loop(loop);
 }
 
-static void nop_timer_cb(uvs_timer_t *t, void *u) {
-    (void)t;
-    (void)u;
-}
-
-static void flag_close_cb(uvs_handle_t *h, void *user_data) {
-    (void)h;
-    *(int *)user_data = 1;
-}
-
 static void test_handle_is_active_is_closing(void) {
     uvs_loop_t *loop = make_loop();
     uvs_timer_t *t = NULL;
@@ -114,17 +104,11 @@ static void test_handle_ref_unref(void) {
 }
 
 /* An unreferenced stream: a listening server does not keep DEFAULT running. */
-static void conn_cb_nop(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    (void)status;
-    (void)u;
-}
-
 static void test_handle_unref_listener(void) {
     uvs_loop_t *loop = make_loop();
     uvs_stream_t *server = NULL;
 
-    make_server(loop, "127.0.0.1", &server, conn_cb_nop, NULL);
+    make_server(loop, "127.0.0.1", &server, nop_connection_cb, NULL);
     ASSERT_EQ(uvs_loop_alive(loop), 1);
     ASSERT_OK(uvs_unref(UVS_HANDLE(server)));
     ASSERT_EQ(uvs_loop_alive(loop), 0);
@@ -308,10 +292,8 @@ static void release_self_cb(uvs_timer_t *t, void *user_data) {
 
 static void test_handle_release_in_own_callback(void) {
     uvs_loop_t *loop = make_loop();
-    uvs_timer_t *t = NULL;
 
-    ASSERT_OK(uvs_timer_new(loop, &t));
-    ASSERT_OK(uvs_timer_start(t, 0, 1, release_self_cb, NULL));
+    start_timer(loop, 0, 1, release_self_cb, NULL);
     ASSERT_ERR(run_loop(loop), 0);
     ASSERT_STR_EQ(evlog(), "fired released");
     finish_loop(loop);

@@ -86,24 +86,6 @@ static void rx_free(struct rx *x) {
 
 /* ---- helpers ---- */
 
-static void echo_back_cb(uvs_stream_t *s, int status, const char *data, size_t len, void *u) {
-    struct reader *r = u;
-    reader_cb(s, status, data, len, r);
-    if (status == 0) {
-        uvs_buf_t b;
-        b.base = data;
-        b.len = len;
-        ASSERT_OK(uvs_write(s, &b, 1, NULL, NULL));
-    }
-}
-
-static void write_str(uvs_stream_t *s, const char *str) {
-    uvs_buf_t b;
-    b.base = str;
-    b.len = strlen(str);
-    ASSERT_OK(uvs_write(s, &b, 1, NULL, NULL));
-}
-
 static int write2_str(uvs_stream_t *s, const char *str, uvs_stream_t *send, uvs_write_cb cb,
                       void *u) {
     uvs_buf_t b;
@@ -186,7 +168,7 @@ static void test_ipc_send_tcp_echo(void) {
     /* End to end: the client talks to the accepted copy. */
     ASSERT_OK(uvs_read_start(x.got[0], echo_back_cb, &echoed));
     ASSERT_OK(uvs_read_start(p.client, reader_cb, &back));
-    write_str(p.client, "ping over a passed socket");
+    write_str(p.client, "ping over a passed socket", NULL);
     RUN_UNTIL(loop, back.len == 25);
     ASSERT(memcmp(back.data, "ping over a passed socket", 25) == 0);
     /* The received copy is the last one: closing it ends the connection. */
@@ -226,8 +208,8 @@ static void test_ipc_send_pipe(void) {
     /* Both directions through the received copy of p1. */
     ASSERT_OK(uvs_read_start(p2, reader_cb, &at_p2));
     ASSERT_OK(uvs_read_start(x.got[0], reader_cb, &at_q));
-    write_str(x.got[0], "from q");
-    write_str(p2, "to q");
+    write_str(x.got[0], "from q", NULL);
+    write_str(p2, "to q", NULL);
     RUN_UNTIL(loop, at_p2.len == 6 && at_q.len == 4);
     ASSERT(memcmp(at_p2.data, "from q", 6) == 0);
     ASSERT(memcmp(at_q.data, "to q", 4) == 0);
@@ -270,14 +252,14 @@ static void test_ipc_several_handles_in_order(void) {
     peer[3] = t[2].client;
 
     in_call = 1;
-    write_str(tx, "xx");
+    write_str(tx, "xx", NULL);
     for (i = 0; i < 4; i++) {
         char m[2];
         m[0] = marks[i];
         m[1] = '\0';
         ws[i] = NOT_CALLED;
         ASSERT_OK(write2_str(tx, m, sent[i], status_cb, &ws[i]));
-        write_str(tx, "yy"); /* plain bytes between the handles */
+        write_str(tx, "yy", NULL); /* plain bytes between the handles */
     }
     in_call = 0;
     RUN_UNTIL(loop, ws[3] != NOT_CALLED);
@@ -302,7 +284,7 @@ static void test_ipc_several_handles_in_order(void) {
         ASSERT_OK(uvs_close(UVS_HANDLE(sent[i]), NULL, NULL));
         ASSERT_OK(uvs_read_start(peer[i], reader_cb, &at[i]));
         snprintf(msg, sizeof(msg), "handle %d", i);
-        write_str(x.got[i], msg);
+        write_str(x.got[i], msg, NULL);
     }
     RUN_UNTIL(loop, at[0].len == 8 && at[1].len == 8 && at[2].len == 8 && at[3].len == 8);
     for (i = 0; i < 4; i++) {
@@ -337,7 +319,7 @@ static void test_ipc_accept_in_read_callback(void) {
     ca[2].sent = t[1].conn;
     ASSERT_OK(write2_str(tx, "1", p1, close_sent_cb, &ca[0]));
     ASSERT_OK(write2_str(tx, "2", t[0].conn, close_sent_cb, &ca[1]));
-    write_str(tx, "--");
+    write_str(tx, "--", NULL);
     ASSERT_OK(write2_str(tx, "3", t[1].conn, close_sent_cb, &ca[2]));
     RUN_UNTIL(loop, x.ngot == 3 && x.in.len == 5);
     ASSERT(memcmp(x.in.data, "12--3", 5) == 0);

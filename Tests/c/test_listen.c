@@ -1,15 +1,8 @@
 /* Listening and accepting (header section 5; CONFORMANCE 13 and 15). */
 #include "harness.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <unistd.h>
-
-static void conn_nop(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    (void)status;
-    (void)u;
-}
 
 static void connect_status_cb(uvs_stream_t *s, int status, void *u) {
     (void)s;
@@ -65,8 +58,7 @@ static void test_listen_accept_later_from_timer(void) {
     port = make_server(loop, "127.0.0.1", &l.server, late_connection, &l);
     for (i = 0; i < 3; i++) {
         status[i] = NOT_CALLED;
-        ASSERT_OK(uvs_tcp_new(loop, 0, &clients[i]));
-        ASSERT_OK(uvs_tcp_connect(clients[i], "127.0.0.1", port, connect_status_cb, &status[i]));
+        clients[i] = tcp_connect_to(loop, port, connect_status_cb, &status[i]);
     }
     RUN_UNTIL(loop, l.accepted == 3);
     for (i = 0; i < 3; i++)
@@ -92,7 +84,7 @@ static void test_accept_nothing_pending(void) {
     uvs_stream_t *server = NULL, *conn = NULL;
     int port, fd, notified = 0;
 
-    port = make_server(loop, "127.0.0.1", &server, conn_nop, &notified);
+    port = make_server(loop, "127.0.0.1", &server, nop_connection_cb, &notified);
     ASSERT_OK(uvs_tcp_new(loop, 0, &conn));
     ASSERT_ERR(uvs_accept(server, conn), UVS_EAGAIN);
     ASSERT_ERR(uvs_accept(server, conn), UVS_EAGAIN);
@@ -159,7 +151,7 @@ static void test_accept_bad_clients(void) {
 /* A stream that listens without bind is bound to an ephemeral port by libuv. */
 static void test_listen_unbound_gets_port(void) {
     uvs_loop_t *loop = make_loop();
-    uvs_stream_t *server = NULL, *client = NULL;
+    uvs_stream_t *server = NULL;
     char ip[UVS_IP_MAX];
     int port = 0, family = 0, status = NOT_CALLED;
     struct counted c = {0};
@@ -168,8 +160,7 @@ static void test_listen_unbound_gets_port(void) {
     ASSERT_OK(uvs_listen(server, 8, count_connection, &c));
     ASSERT_OK(uvs_tcp_sockname(server, ip, sizeof(ip), &port, &family));
     ASSERT_GT(port, 0);
-    ASSERT_OK(uvs_tcp_new(loop, 0, &client));
-    ASSERT_OK(uvs_tcp_connect(client, "127.0.0.1", port, connect_status_cb, &status));
+    tcp_connect_to(loop, port, connect_status_cb, &status);
     RUN_UNTIL(loop, status != NOT_CALLED && c.n == 1);
     ASSERT_OK(status);
     finish_loop(loop);
@@ -182,17 +173,17 @@ static void test_listen_bad_args(void) {
 
     ASSERT_OK(uvs_tcp_new(loop, 0, &s));
     ASSERT_OK(uvs_tcp_bind(s, "127.0.0.1", 0, 0));
-    ASSERT_ERR(uvs_listen(s, -1, conn_nop, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_listen(s, -1, nop_connection_cb, NULL), UVS_EINVAL);
     ASSERT_ERR(uvs_listen(s, 5, NULL, NULL), UVS_EINVAL);
     ASSERT_EQ(uvs_is_active(UVS_HANDLE(s)), 0);
-    ASSERT_OK(uvs_listen(s, 0, conn_nop, NULL)); /* backlog 0 is allowed */
+    ASSERT_OK(uvs_listen(s, 0, nop_connection_cb, NULL)); /* backlog 0 is allowed */
     ASSERT_EQ(uvs_is_active(UVS_HANDLE(s)), 1);
     /* A listening stream is neither readable nor writable. */
     ASSERT_EQ(uvs_is_readable(s), 0);
     ASSERT_EQ(uvs_is_writable(s), 0);
     /* A connected stream cannot listen. */
     make_tcp_pair(loop, &p);
-    ASSERT_LT(uvs_listen(p.client, 5, conn_nop, NULL), 0);
+    ASSERT_LT(uvs_listen(p.client, 5, nop_connection_cb, NULL), 0);
     finish_loop(loop);
 }
 
@@ -207,22 +198,6 @@ static void accept_and_count(uvs_stream_t *server, int status, void *u) {
     ASSERT_OK(uvs_accept(server, conn));
     uvs_release(UVS_HANDLE(conn)); /* closes it */
     c->n++;
-}
-
-/* errno of a blocking connect to 127.0.0.1:port (0 if it connected). */
-static int raw_connect_errno(int port) {
-    struct sockaddr_in sa;
-    int s = socket(AF_INET, SOCK_STREAM, 0), err = 0;
-
-    ASSERT_GE(s, 0);
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sa.sin_port = htons((uint16_t)port);
-    if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) != 0)
-        err = errno;
-    close(s);
-    return err;
 }
 
 /* uvs_listen: "Like any handle, a listening stream the caller releases is closed":

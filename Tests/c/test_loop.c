@@ -92,8 +92,7 @@ static void test_loop_run_default_returns_0_when_done(void) {
     uvs_timer_t *t = NULL;
     int fired = 0;
 
-    ASSERT_OK(uvs_timer_new(loop, &t));
-    ASSERT_OK(uvs_timer_start(t, 1, 0, count_cb, &fired));
+    t = start_timer(loop, 1, 0, count_cb, &fired);
     ASSERT_EQ(uvs_loop_alive(loop), 1);
     ASSERT_ERR(run_loop(loop), 0);
     ASSERT_EQ(fired, 1);
@@ -107,8 +106,7 @@ static void test_loop_run_nowait_returns_1_with_work(void) {
     uvs_timer_t *t = NULL;
     int fired = 0;
 
-    ASSERT_OK(uvs_timer_new(loop, &t));
-    ASSERT_OK(uvs_timer_start(t, 60000, 0, count_cb, &fired));
+    t = start_timer(loop, 60000, 0, count_cb, &fired);
     ASSERT_ERR(uvs_loop_run(loop, UVS_RUN_NOWAIT), 1);
     ASSERT_EQ(fired, 0);
     ASSERT_OK(uvs_timer_stop(t));
@@ -129,8 +127,7 @@ static void test_loop_stop_in_callback(void) {
     uvs_timer_t *t = NULL;
     int n = 0;
 
-    ASSERT_OK(uvs_timer_new(loop, &t));
-    ASSERT_OK(uvs_timer_start(t, 1, 1, stop_at_3_cb, &n));
+    t = start_timer(loop, 1, 1, stop_at_3_cb, &n);
     /* Stopped with an active timer: returns 1 (work left). */
     ASSERT_ERR(run_loop(loop), 1);
     ASSERT_EQ(n, 3);
@@ -148,8 +145,7 @@ static void test_loop_stop_before_run(void) {
     uvs_timer_t *t = NULL;
     int n = 0;
 
-    ASSERT_OK(uvs_timer_new(loop, &t));
-    ASSERT_OK(uvs_timer_start(t, 1, 1, count_cb, &n));
+    t = start_timer(loop, 1, 1, count_cb, &n);
     ASSERT_OK(uvs_loop_stop(loop));
     ASSERT_ERR(run_loop(loop), 1);
     ASSERT_LE(n, 1);
@@ -172,8 +168,7 @@ static void test_loop_run_not_reentrant(void) {
     uvs_loop_t *loop = make_loop();
     uvs_timer_t *t = NULL;
 
-    ASSERT_OK(uvs_timer_new(loop, &t));
-    ASSERT_OK(uvs_timer_start(t, 0, 0, reenter_cb, NULL));
+    t = start_timer(loop, 0, 0, reenter_cb, NULL);
     ASSERT_ERR(run_loop(loop), 0);
     ASSERT_STR_EQ(evlog(), "reenter");
     uvs_release(UVS_HANDLE(t));
@@ -381,8 +376,7 @@ static void test_loop_post_order_and_first(void) {
     struct post_rec p[3];
     int i, n = 0;
 
-    ASSERT_OK(uvs_timer_new(loop, &t));
-    ASSERT_OK(uvs_timer_start(t, 0, 0, count_cb, &n));
+    t = start_timer(loop, 0, 0, count_cb, &n);
     for (i = 0; i < 3; i++) {
         p[i].loop = loop;
         p[i].n = i;

@@ -15,8 +15,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#define MIB (1024u * 1024u)
-
 /* ---- temporary directory for socket files ---- */
 
 /* The test's directory under /tmp: created on first use, removed with its files at
@@ -74,63 +72,11 @@ static int file_exists(const char *path) {
 
 /* ---- callbacks ---- */
 
-static void log_connect_cb(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    (void)u;
-    ASSERT_NOT_SYNC();
-    ev("connect:%s", code_name(status));
-}
-
-static void log_write_cb(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    ASSERT_NOT_SYNC();
-    ev("write%s:%s", (const char *)u, code_name(status));
-}
-
-static void log_shutdown_cb(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    (void)u;
-    ASSERT_NOT_SYNC();
-    ev("shutdown:%s", code_name(status));
-}
-
-static void log_close_cb(uvs_handle_t *h, void *u) {
-    (void)h;
-    ASSERT_NOT_SYNC();
-    ev("close%s", u ? (const char *)u : "");
-}
-
-static void count_close(uvs_handle_t *h, void *u) {
-    (void)h;
-    ASSERT_NOT_SYNC();
-    (*(int *)u)++;
-}
-
 static void count_cb(uvs_stream_t *s, int status, void *u) {
     (void)s;
     (void)status;
     ASSERT_NOT_SYNC();
     (*(int *)u)++;
-}
-
-static void write_str(uvs_stream_t *s, const char *str, int *status) {
-    uvs_buf_t b;
-    b.base = str;
-    b.len = strlen(str);
-    *status = NOT_CALLED;
-    ASSERT_OK(uvs_write(s, &b, 1, status_cb, status));
-}
-
-/* Writes len pattern bytes starting at stream offset off (the library copies what
- * it keeps, so the temporary buffer is freed at once). */
-static void write_pattern_at(uvs_stream_t *s, size_t off, size_t len, uvs_write_cb cb, void *u) {
-    char *buf = xcalloc(1, len ? len : 1);
-    uvs_buf_t b;
-    fill_pattern(buf, len, off);
-    b.base = buf;
-    b.len = len;
-    ASSERT_OK(uvs_write(s, &b, 1, cb, u));
-    free(buf);
 }
 
 /* ---- a pipe server: accepts every connection, reads it, echoes it back ---- */
@@ -694,17 +640,6 @@ static void test_pipe_pair_read_write_eof(void) {
 
 /* A socket pair: both ends read-write, close-on-exec, unbound (empty names); data
  * goes both ways. */
-static void echo_back_cb(uvs_stream_t *s, int status, const char *data, size_t len, void *u) {
-    struct reader *r = u;
-    reader_cb(s, status, data, len, r);
-    if (status == 0) {
-        uvs_buf_t b;
-        b.base = data;
-        b.len = len;
-        ASSERT_OK(uvs_write(s, &b, 1, NULL, NULL));
-    }
-}
-
 static void test_socketpair_echo(void) {
     uvs_loop_t *loop = make_loop();
     uvs_stream_t *a = NULL, *b = NULL;
@@ -840,22 +775,6 @@ static void test_pipe_open_fifo(void) {
 /* CONFORMANCE 1 and 2: the read callback never runs inside read_start; EOF is
  * reported once; after it the stream is not readable but still writable and may be
  * shut down (half-close). */
-struct half {
-    struct reader in;
-    int eof_readable, eof_writable, eof_reading, restart;
-};
-
-static void half_read(uvs_stream_t *s, int status, const char *data, size_t len, void *u) {
-    struct half *h = u;
-    reader_cb(s, status, data, len, &h->in);
-    if (status == UVS_EOF) {
-        h->eof_readable = uvs_is_readable(s);
-        h->eof_writable = uvs_is_writable(s);
-        h->eof_reading = uvs_is_reading(s);
-        h->restart = uvs_read_start(s, half_read, h);
-    }
-}
-
 static void test_pipe_eof_once_half_close(void) {
     uvs_loop_t *loop = make_loop();
     uvs_stream_t *a, *b;
@@ -923,15 +842,7 @@ static void test_pipe_read_error_once(void) {
     ASSERT_OK(ws);
     ASSERT_OK(uvs_close(UVS_HANDLE(b), NULL, NULL)); /* with "never read" unread */
     ASSERT_OK(uvs_read_start(a, reader_cb, &r));
-    RUN_UNTIL(loop, r.errors + r.eofs > 0);
-    ASSERT_EQ(r.eofs, 0);
-    ASSERT_EQ(r.errors, 1);
-    ASSERT_ERR(r.last_error, UVS_ECONNRESET);
-    ASSERT_EQ(r.bad_args, 0);
-    ASSERT_EQ(uvs_is_readable(a), 0);
-    ASSERT_EQ(uvs_is_writable(a), 0);
-    ASSERT_EQ(uvs_is_reading(a), 0);
-    ASSERT_ERR(uvs_read_start(a, reader_cb, &r), UVS_ENOTCONN);
+    expect_reset_once(loop, a, &r);
     buf.base = "x";
     buf.len = 1;
     ASSERT_ERR(uvs_write(a, &buf, 1, status_cb, &ws2), UVS_EPIPE);
@@ -946,20 +857,6 @@ static void test_pipe_read_error_once(void) {
 
 /* CONFORMANCE 4: read_stop inside the callback takes effect at once though more
  * data waits; read_start/read_stop in any order; reading resumes where it stopped. */
-struct stopper {
-    struct reader r;
-    int reading_after_stop;
-};
-
-static void stop_on_first_chunk(uvs_stream_t *s, int status, const char *data, size_t len,
-                                void *u) {
-    struct stopper *st = u;
-    reader_cb(s, status, data, len, &st->r);
-    ASSERT_OK(uvs_read_stop(s));
-    ASSERT_OK(uvs_read_stop(s));
-    st->reading_after_stop = uvs_is_reading(s);
-}
-
 static void test_pipe_read_stop_start(void) {
     uvs_loop_t *loop = make_loop();
     uvs_stream_t *a, *b;
@@ -975,21 +872,12 @@ static void test_pipe_read_stop_start(void) {
     ASSERT_OK(uvs_read_start(b, stop_on_first_chunk, &st));
     ASSERT_OK(uvs_read_start(b, stop_on_first_chunk, &st)); /* again: replaces */
     ASSERT_EQ(uvs_is_reading(b), 1);
-    RUN_UNTIL(loop, st.r.chunks == 1);
-    ASSERT_EQ(st.reading_after_stop, 0);
-    ASSERT_EQ(uvs_is_reading(b), 0);
-    ASSERT_EQ(uvs_is_readable(b), 1);
-    run_for(loop, 20);
-    ASSERT_EQ(st.r.chunks, 1);
-    ASSERT_LT(st.r.len, total);
+    expect_stop_on_first_chunk(loop, b, &st, total, 20);
     /* start / stop / start with no loop turn between. */
     ASSERT_OK(uvs_read_start(b, reader_cb, &st.r));
     ASSERT_OK(uvs_read_stop(b));
     ASSERT_OK(uvs_read_start(b, reader_cb, &st.r));
-    RUN_UNTIL(loop, st.r.len >= total && ws != NOT_CALLED);
-    ASSERT_UEQ(st.r.len, total);
-    ASSERT_UEQ(check_pattern(st.r.data, st.r.len, 0), (size_t)-1);
-    ASSERT_OK(ws);
+    expect_pattern_read(loop, &st.r, total, &ws);
     reader_free(&st.r);
     finish_loop(loop);
 }
@@ -997,21 +885,6 @@ static void test_pipe_read_stop_start(void) {
 /* ======================================================================== */
 /* CONFORMANCE 5-9 through pipes: writing                                    */
 /* ======================================================================== */
-
-struct wrec {
-    int index;
-    int calls;
-    int status;
-};
-
-static void wrec_cb(uvs_stream_t *s, int status, void *u) {
-    struct wrec *w = u;
-    (void)s;
-    ASSERT_NOT_SYNC();
-    w->calls++;
-    w->status = status;
-    ev("w%d:%s", w->index, code_name(status));
-}
 
 /* CONFORMANCE 5: many writes of mixed sizes (two of 4 MiB, so they queue): every
  * callback once, in submission order; the bytes arrive in order. */
@@ -1023,15 +896,12 @@ static void test_pipe_write_order_many(void) {
     struct wrec w[N];
     size_t total = 0;
     int i;
-    char expect[1024];
-    size_t elen = 0;
 
     memset(&r, 0, sizeof(r));
     make_pipe_pair(loop, 0, &a, &b);
+    wrec_init(w, N);
     for (i = 0; i < N; i++) {
         size_t n = (i == 5 || i == 40) ? 4 * MIB : (size_t)(1 + (i * 7919) % 3000);
-        w[i].index = i;
-        w[i].calls = 0;
         in_call = 1;
         write_pattern_at(a, total, n, wrec_cb, &w[i]);
         in_call = 0;
@@ -1042,13 +912,8 @@ static void test_pipe_write_order_many(void) {
     ASSERT_STR_EQ(evlog(), "");
     ASSERT_OK(uvs_read_start(b, reader_cb, &r));
     RUN_UNTIL(loop, r.len >= total && w[N - 1].calls > 0);
-    ASSERT_UEQ(r.len, total);
-    ASSERT_UEQ(check_pattern(r.data, r.len, 0), (size_t)-1);
-    for (i = 0; i < N; i++) {
-        ASSERT_EQ(w[i].calls, 1);
-        elen += (size_t)snprintf(expect + elen, sizeof(expect) - elen, "%sw%d:0", i ? " " : "", i);
-    }
-    ASSERT_STR_EQ(evlog(), expect);
+    ASSERT_PATTERN(r, total);
+    expect_writes_ok_in_order(w, N);
     ASSERT_UEQ(uvs_write_queue_size(a), 0);
     reader_free(&r);
     finish_loop(loop);
@@ -1092,13 +957,9 @@ static void test_pipe_write_zero_bytes(void) {
     struct reader r;
     struct wrec w[4];
     uvs_buf_t bufs[2];
-    int i;
 
     memset(&r, 0, sizeof(r));
-    for (i = 0; i < 4; i++) {
-        w[i].index = i;
-        w[i].calls = 0;
-    }
+    wrec_init(w, 4);
     make_pipe_pair(loop, 0, &a, &b);
     ASSERT_OK(uvs_read_start(b, reader_cb, &r));
     bufs[0].base = "";
@@ -1153,8 +1014,7 @@ static void test_pipe_try_write_queued(void) {
         ASSERT_OK(uvs_write(a, &buf, 1, NULL, NULL));
     }
     RUN_UNTIL(loop, r.len >= 10 + 4 * MIB + sizeof(tail));
-    ASSERT_UEQ(r.len, 10 + 4 * MIB + sizeof(tail));
-    ASSERT_UEQ(check_pattern(r.data, r.len, 0), (size_t)-1);
+    ASSERT_PATTERN(r, 10 + 4 * MIB + sizeof(tail));
     reader_free(&r);
     finish_loop(loop);
 }
@@ -1184,8 +1044,7 @@ static void test_pipe_shutdown(void) {
     ASSERT_OK(uvs_read_start(b, reader_cb, &r));
     RUN_UNTIL(loop, r.eofs == 1 && strstr(evlog(), "shutdown") != NULL);
     ASSERT_STR_EQ(evlog(), "write:0 shutdown:0");
-    ASSERT_UEQ(r.len, total);
-    ASSERT_UEQ(check_pattern(r.data, r.len, 0), (size_t)-1);
+    ASSERT_PATTERN(r, total);
     ASSERT_EQ(ws, NOT_CALLED);
     ASSERT_EQ(ws2, NOT_CALLED);
     reader_free(&r);
@@ -1413,7 +1272,7 @@ static void test_pipe_write_closed_peer_epipe(void) {
     uvs_buf_t buf;
 
     make_pipe_pair(loop, 0, &a, &b);
-    ASSERT_OK(uvs_close(UVS_HANDLE(b), count_close, &closed));
+    ASSERT_OK(uvs_close(UVS_HANDLE(b), count_close_cb, &closed));
     RUN_UNTIL(loop, closed == 1);
     buf.base = "into the void";
     buf.len = 13;
@@ -1439,7 +1298,7 @@ static void test_pipe_pair_write_closed_reader_epipe(void) {
     ASSERT_OK(uvs_pipe_new(loop, 0, &w));
     ASSERT_OK(uvs_pipe_open(r, fds[0]));
     ASSERT_OK(uvs_pipe_open(w, fds[1]));
-    ASSERT_OK(uvs_close(UVS_HANDLE(r), count_close, &closed));
+    ASSERT_OK(uvs_close(UVS_HANDLE(r), count_close_cb, &closed));
     RUN_UNTIL(loop, closed == 1);
     buf.base = "nobody reads";
     buf.len = 12;

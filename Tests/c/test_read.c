@@ -2,16 +2,6 @@
 #include "harness.h"
 
 #include <stdlib.h>
-#include <sys/socket.h>
-
-static void write_str(uvs_stream_t *s, const char *text, int *status) {
-    uvs_buf_t b;
-    b.base = text;
-    b.len = strlen(text);
-    if (status != NULL)
-        *status = NOT_CALLED;
-    ASSERT_OK(uvs_write(s, &b, 1, status ? status_cb : NULL, status));
-}
 
 /* Writes `total` pattern bytes in writes of `chunk` bytes (the library copies what it
  * keeps, so the buffer is freed at once). */
@@ -64,24 +54,6 @@ static void test_read_not_sync_with_data_waiting(void) {
 /* CONFORMANCE 2: EOF once; afterwards not readable, still writable (half-close):
  * the client shuts down, the server reads EOF, then writes back and the client
  * receives it. */
-struct half {
-    uvs_stream_t *conn;
-    struct reader in;
-    int eof_readable, eof_writable, eof_reading, restart;
-};
-
-static void half_server_read(uvs_stream_t *s, int status, const char *data, size_t len, void *u) {
-    struct half *h = u;
-    reader_cb(s, status, data, len, &h->in);
-    if (status == UVS_EOF) {
-        h->eof_readable = uvs_is_readable(s);
-        h->eof_writable = uvs_is_writable(s);
-        h->eof_reading = uvs_is_reading(s);
-        h->restart = uvs_read_start(s, half_server_read, h);
-        ev("server-eof");
-    }
-}
-
 static void test_read_eof_once_then_half_close(void) {
     uvs_loop_t *loop = make_loop();
     struct tcp_pair p;
@@ -91,8 +63,9 @@ static void test_read_eof_once_then_half_close(void) {
 
     memset(&h, 0, sizeof(h));
     memset(&back, 0, sizeof(back));
+    h.eof_event = "server-eof";
     make_tcp_pair(loop, &p);
-    ASSERT_OK(uvs_read_start(p.conn, half_server_read, &h));
+    ASSERT_OK(uvs_read_start(p.conn, half_read, &h));
     ASSERT_OK(uvs_read_start(p.client, reader_cb, &back));
     write_str(p.client, "ping", &ws);
     ASSERT_OK(uvs_shutdown(p.client, status_cb, &ss));
@@ -161,15 +134,6 @@ static void test_read_eof_while_stopped(void) {
     finish_loop(loop);
 }
 
-static void set_linger0(uvs_stream_t *s) {
-    struct linger lg;
-    int fd = uvs_fileno(UVS_HANDLE(s));
-    ASSERT_GE(fd, 0);
-    lg.l_onoff = 1;
-    lg.l_linger = 0;
-    ASSERT_EQ(setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)), 0);
-}
-
 /* CONFORMANCE 3: a read error is reported once; then neither readable nor writable.
  * The peer leaves our data unread and closes with SO_LINGER 0: the kernel resets
  * the connection (RST), so the next read fails with ECONNRESET. */
@@ -188,16 +152,8 @@ static void test_read_error_econnreset_once(void) {
     ASSERT_OK(ws);
     set_linger0(p.conn);
     ASSERT_OK(uvs_close(UVS_HANDLE(p.conn), NULL, NULL));
-    RUN_UNTIL(loop, r.errors + r.eofs > 0);
-    ASSERT_EQ(r.eofs, 0);
-    ASSERT_EQ(r.errors, 1);
-    ASSERT_ERR(r.last_error, UVS_ECONNRESET);
-    ASSERT_EQ(r.bad_args, 0);
-    ASSERT_EQ(uvs_is_readable(p.client), 0);
-    ASSERT_EQ(uvs_is_writable(p.client), 0);
-    ASSERT_EQ(uvs_is_reading(p.client), 0);
+    expect_reset_once(loop, p.client, &r);
     /* Every stream operation now reports "not connected / not writable". */
-    ASSERT_ERR(uvs_read_start(p.client, reader_cb, &r), UVS_ENOTCONN);
     b.base = "x";
     b.len = 1;
     ASSERT_ERR(uvs_write(p.client, &b, 1, status_cb, &ws2), UVS_EPIPE);
@@ -214,20 +170,6 @@ static void test_read_error_econnreset_once(void) {
 
 /* CONFORMANCE 4: read_stop inside the read callback stops further callbacks at once,
  * though more data is waiting; read_start resumes where it stopped. */
-struct stopper {
-    struct reader r;
-    int reading_after_stop;
-};
-
-static void stop_on_first_chunk(uvs_stream_t *s, int status, const char *data, size_t len,
-                                void *u) {
-    struct stopper *st = u;
-    reader_cb(s, status, data, len, &st->r);
-    ASSERT_OK(uvs_read_stop(s));
-    ASSERT_OK(uvs_read_stop(s));
-    st->reading_after_stop = uvs_is_reading(s);
-}
-
 static void test_read_stop_in_callback(void) {
     uvs_loop_t *loop = make_loop();
     struct tcp_pair p;
@@ -239,19 +181,10 @@ static void test_read_stop_in_callback(void) {
     make_tcp_pair(loop, &p);
     write_pattern(p.conn, total, 64 * 1024, &ws);
     ASSERT_OK(uvs_read_start(p.client, stop_on_first_chunk, &st));
-    RUN_UNTIL(loop, st.r.chunks == 1);
-    ASSERT_EQ(st.reading_after_stop, 0);
-    ASSERT_EQ(uvs_is_reading(p.client), 0);
-    ASSERT_EQ(uvs_is_readable(p.client), 1);
-    run_for(loop, 30);
-    ASSERT_EQ(st.r.chunks, 1);
-    ASSERT_LT(st.r.len, total);
+    expect_stop_on_first_chunk(loop, p.client, &st, total, 30);
     /* Resume with a plain reader: the rest arrives, in order, nothing lost. */
     ASSERT_OK(uvs_read_start(p.client, reader_cb, &st.r));
-    RUN_UNTIL(loop, st.r.len >= total && ws != NOT_CALLED);
-    ASSERT_UEQ(st.r.len, total);
-    ASSERT_UEQ(check_pattern(st.r.data, st.r.len, 0), (size_t)-1);
-    ASSERT_OK(ws);
+    expect_pattern_read(loop, &st.r, total, &ws);
     reader_free(&st.r);
     finish_loop(loop);
 }
@@ -333,12 +266,6 @@ static void test_read_start_in_callback_replaces(void) {
     finish_loop(loop);
 }
 
-static void conn_nop(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    (void)status;
-    (void)u;
-}
-
 static void test_read_start_not_readable(void) {
     uvs_loop_t *loop = make_loop();
     uvs_stream_t *lazy = NULL, *eager = NULL, *server = NULL;
@@ -347,7 +274,7 @@ static void test_read_start_not_readable(void) {
     memset(&r, 0, sizeof(r));
     ASSERT_OK(uvs_tcp_new(loop, 0, &lazy));
     ASSERT_OK(uvs_tcp_new(loop, AF_INET, &eager));
-    make_server(loop, "127.0.0.1", &server, conn_nop, NULL);
+    make_server(loop, "127.0.0.1", &server, nop_connection_cb, NULL);
     ASSERT_ERR(uvs_read_start(lazy, reader_cb, &r), UVS_ENOTCONN);
     ASSERT_ERR(uvs_read_start(eager, reader_cb, &r), UVS_ENOTCONN);
     ASSERT_ERR(uvs_read_start(server, reader_cb, &r), UVS_ENOTCONN);
@@ -360,12 +287,6 @@ static void test_read_start_not_readable(void) {
 }
 
 /* Reading may start while the connect is pending: data comes after the connect. */
-static void connect_log_cb(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    (void)u;
-    ev("connect:%s", code_name(status));
-}
-
 static void accept_and_greet(uvs_stream_t *server, int status, void *u) {
     uvs_stream_t **conn = u;
     uvs_buf_t b;
@@ -392,8 +313,7 @@ static void test_read_start_while_connecting(void) {
 
     memset(&r, 0, sizeof(r));
     port = make_server(loop, "127.0.0.1", &server, accept_and_greet, &conn);
-    ASSERT_OK(uvs_tcp_new(loop, 0, &client));
-    ASSERT_OK(uvs_tcp_connect(client, "127.0.0.1", port, connect_log_cb, NULL));
+    client = tcp_connect_to(loop, port, log_connect_cb, NULL);
     ASSERT_EQ(uvs_is_readable(client), 1);
     ASSERT_OK(uvs_read_start(client, log_reader_cb, &r));
     ASSERT_EQ(uvs_is_reading(client), 1);
@@ -428,20 +348,14 @@ static void test_read_release_in_callback(void) {
     finish_loop(loop);
 }
 
-static void close_cb_log(uvs_handle_t *h, void *u) {
-    (void)h;
-    (void)u;
-    ev("closed");
-}
-
 static void close_on_eof(uvs_stream_t *s, int status, const char *data, size_t len, void *u) {
     (void)data;
     (void)len;
     (void)u;
     ev("read:%s", code_name(status));
     if (status < 0) {
-        ASSERT_OK(uvs_close(UVS_HANDLE(s), close_cb_log, NULL));
-        ASSERT_OK(uvs_close(UVS_HANDLE(s), close_cb_log, NULL));
+        ASSERT_OK(uvs_close(UVS_HANDLE(s), log_closed_cb, NULL));
+        ASSERT_OK(uvs_close(UVS_HANDLE(s), log_closed_cb, NULL));
         ASSERT_ERR(uvs_read_start(s, close_on_eof, NULL), UVS_ECLOSED);
     }
 }
@@ -474,8 +388,7 @@ static void test_read_large_transfer(void) {
     write_pattern(p.conn, total, total, &ws);
     ASSERT_OK(uvs_shutdown(p.conn, NULL, NULL));
     RUN_UNTIL(loop, r.eofs == 1);
-    ASSERT_UEQ(r.len, total);
-    ASSERT_UEQ(check_pattern(r.data, r.len, 0), (size_t)-1);
+    ASSERT_PATTERN(r, total);
     ASSERT_OK(ws);
     ASSERT_EQ(r.bad_args, 0);
     reader_free(&r);

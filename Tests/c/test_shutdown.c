@@ -1,23 +1,7 @@
 /* Shutdown (header section 5; CONFORMANCE 9). */
 #include "harness.h"
 
-#include <stdlib.h>
 #include <unistd.h>
-
-#define MIB (1024u * 1024u)
-
-static void log_write_cb(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    ASSERT_NOT_SYNC();
-    ev("write%s:%s", (const char *)u, code_name(status));
-}
-
-static void log_shutdown_cb(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    (void)u;
-    ASSERT_NOT_SYNC();
-    ev("shutdown:%s", code_name(status));
-}
 
 /* Not writable at once; a second shutdown fails with ENOTCONN; later writes fail
  * with EPIPE; queued writes are flushed before the peer sees EOF; the shutdown
@@ -26,18 +10,13 @@ static void test_shutdown_flushes_queue_first(void) {
     uvs_loop_t *loop = make_loop();
     struct tcp_pair p;
     struct reader r;
-    char *big = xcalloc(1, 8 * MIB);
     uvs_buf_t b;
     int ws = NOT_CALLED;
 
     memset(&r, 0, sizeof(r));
     make_tcp_pair(loop, &p);
     ASSERT_OK(uvs_set_send_buffer_size(UVS_HANDLE(p.client), 256 * 1024));
-    fill_pattern(big, 8 * MIB, 0);
-    b.base = big;
-    b.len = 8 * MIB;
-    ASSERT_OK(uvs_write(p.client, &b, 1, log_write_cb, "1"));
-    free(big);
+    write_pattern_at(p.client, 0, 8 * MIB, log_write_cb, "1");
     ASSERT(uvs_write_queue_size(p.client) > 0);
     in_call = 1;
     ASSERT_OK(uvs_shutdown(p.client, log_shutdown_cb, NULL));
@@ -52,8 +31,7 @@ static void test_shutdown_flushes_queue_first(void) {
     ASSERT_ERR(uvs_write(p.client, NULL, 0, status_cb, &ws), UVS_EPIPE);
     ASSERT_OK(uvs_read_start(p.conn, reader_cb, &r));
     RUN_UNTIL(loop, r.eofs == 1 && strstr(evlog(), "shutdown") != NULL);
-    ASSERT_UEQ(r.len, 8 * MIB);
-    ASSERT_UEQ(check_pattern(r.data, r.len, 0), (size_t)-1);
+    ASSERT_PATTERN(r, 8 * MIB);
     ASSERT_STR_EQ(evlog(), "write1:0 shutdown:0");
     ASSERT_EQ(ws, NOT_CALLED);
     /* Still not writable after the shutdown completed; still ENOTCONN. */
@@ -79,46 +57,26 @@ static void test_shutdown_null_cb(void) {
 }
 
 /* Shutdown during a pending connect: connect, writes, then shutdown, in order. */
-static void connect_log_cb(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    (void)u;
-    ev("connect:%s", code_name(status));
-}
-
-/* Accepts one connection and reads it into the reader (the loop's close_all closes
- * the accepted stream; its reference is released in finish). */
-static uvs_stream_t *accepted_conn;
-
-static void accept_read_cb(uvs_stream_t *server, int status, void *u) {
-    struct reader *r = u;
-    ASSERT_OK(status);
-    ASSERT_NULL(accepted_conn);
-    ASSERT_OK(uvs_tcp_new(uvs_handle_loop(UVS_HANDLE(server)), 0, &accepted_conn));
-    ASSERT_OK(uvs_accept(server, accepted_conn));
-    ASSERT_OK(uvs_read_start(accepted_conn, reader_cb, r));
-}
-
 static void test_shutdown_during_connect(void) {
     uvs_loop_t *loop = make_loop();
     uvs_stream_t *server = NULL, *client = NULL;
-    struct reader r;
+    struct accept_read acc;
     uvs_buf_t b;
     int port;
 
-    memset(&r, 0, sizeof(r));
-    port = make_server(loop, "127.0.0.1", &server, accept_read_cb, &r);
-    ASSERT_OK(uvs_tcp_new(loop, 0, &client));
-    ASSERT_OK(uvs_tcp_connect(client, "127.0.0.1", port, connect_log_cb, NULL));
+    memset(&acc, 0, sizeof(acc));
+    port = make_server(loop, "127.0.0.1", &server, accept_read_cb, &acc);
+    client = tcp_connect_to(loop, port, log_connect_cb, NULL);
     b.base = "early";
     b.len = 5;
     ASSERT_OK(uvs_write(client, &b, 1, log_write_cb, ""));
     ASSERT_OK(uvs_shutdown(client, log_shutdown_cb, NULL));
     ASSERT_EQ(uvs_is_writable(client), 0);
-    RUN_UNTIL(loop, r.eofs == 1 && strstr(evlog(), "shutdown") != NULL);
+    RUN_UNTIL(loop, acc.in.eofs == 1 && strstr(evlog(), "shutdown") != NULL);
     ASSERT_STR_EQ(evlog(), "connect:0 write:0 shutdown:0");
-    ASSERT_UEQ(r.len, 5);
-    ASSERT(memcmp(r.data, "early", 5) == 0);
-    reader_free(&r);
+    ASSERT_UEQ(acc.in.len, 5);
+    ASSERT(memcmp(acc.in.data, "early", 5) == 0);
+    reader_free(&acc.in);
     finish_loop(loop);
 }
 
@@ -129,8 +87,7 @@ static void test_shutdown_during_failed_connect(void) {
     int fd, port, ss = NOT_CALLED;
 
     port = refused_port(&fd);
-    ASSERT_OK(uvs_tcp_new(loop, 0, &client));
-    ASSERT_OK(uvs_tcp_connect(client, "127.0.0.1", port, connect_log_cb, NULL));
+    client = tcp_connect_to(loop, port, log_connect_cb, NULL);
     ASSERT_OK(uvs_shutdown(client, status_cb, &ss));
     RUN_UNTIL(loop, ss != NOT_CALLED);
     ASSERT_LT(ss, 0);

@@ -19,8 +19,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <pty.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -81,41 +79,9 @@ static int move_to(int fd, int target) {
     return sharer;
 }
 
-static void read_exactly(int fd, char *buf, size_t n) {
-    size_t got = 0;
-    while (got < n) {
-        struct pollfd pfd;
-        ssize_t r;
-        pfd.fd = fd;
-        pfd.events = POLLIN;
-        pfd.revents = 0;
-        if (poll(&pfd, 1, UVS_TEST_GUARD_MS) != 1)
-            FAIL("no data after %d ms (%zu of %zu bytes)", UVS_TEST_GUARD_MS, got, n);
-        r = read(fd, buf + got, n - got);
-        if (r < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (r <= 0)
-            FAIL("read: %s", r < 0 ? strerror(errno) : "EOF");
-        got += (size_t)r;
-    }
-}
-
-static void write_str(uvs_stream_t *s, const char *str, int *status) {
-    uvs_buf_t b;
-    b.base = str;
-    b.len = strlen(str);
-    *status = NOT_CALLED;
-    ASSERT_OK(uvs_write(s, &b, 1, status_cb, status));
-}
-
-static void set_flag(uvs_handle_t *h, void *u) {
-    (void)h;
-    *(int *)u = 1;
-}
-
 static void close_and_wait(uvs_loop_t *loop, uvs_stream_t *s) {
     int closed = 0;
-    ASSERT_OK(uvs_close(UVS_HANDLE(s), set_flag, &closed));
+    ASSERT_OK(uvs_close(UVS_HANDLE(s), flag_close_cb, &closed));
     RUN_UNTIL(loop, closed);
 }
 
@@ -145,14 +111,14 @@ static void scenario_pipe_fd0(void) {
     RUN_UNTIL(loop, r.len == 2 && ws != NOT_CALLED);
     ASSERT_OK(ws);
     ASSERT(memcmp(r.data, "in", 2) == 0);
-    read_exactly(sv[0], buf, 3);
+    read_exactly(sv[0], buf, 3, "");
     ASSERT(memcmp(buf, "out", 3) == 0);
     /* Closed: fd 0 is still open, still the same socket, still usable. */
     close_and_wait(loop, p);
     ASSERT(is_open(0));
     ASSERT(same_file(0, sharer));
     ASSERT_EQ(write(0, "after", 5), 5);
-    read_exactly(sv[0], buf, 5);
+    read_exactly(sv[0], buf, 5, "");
     ASSERT(memcmp(buf, "after", 5) == 0);
     reader_free(&r);
     finish_loop(loop);
@@ -183,12 +149,12 @@ static void scenario_pipe_fd1(void) {
     write_str(p, "stdout", &ws);
     RUN_UNTIL(loop, ws != NOT_CALLED);
     ASSERT_OK(ws);
-    read_exactly(pp[0], buf, 6);
+    read_exactly(pp[0], buf, 6, "");
     ASSERT(memcmp(buf, "stdout", 6) == 0);
     close_and_wait(loop, p);
     ASSERT(is_open(1));
     ASSERT_EQ(write(1, "more", 4), 4);
-    read_exactly(pp[0], buf, 4);
+    read_exactly(pp[0], buf, 4, "");
     ASSERT(memcmp(buf, "more", 4) == 0);
     finish_loop(loop);
     close(sharer);
@@ -201,24 +167,15 @@ static void test_stdio_pipe_open_fd1(void) {
 
 /* ---- uvs_tcp_open on fd 0: a connected TCP socket ---- */
 
-static uvs_stream_t *accepted;
-
-static void accept_cb(uvs_stream_t *server, int status, void *u) {
-    (void)u;
-    ASSERT_OK(status);
-    ASSERT_OK(uvs_tcp_new(uvs_handle_loop(UVS_HANDLE(server)), 0, &accepted));
-    ASSERT_OK(uvs_accept(server, accepted));
-}
-
 static void scenario_tcp_fd0(void) {
     uvs_loop_t *loop = make_loop();
-    uvs_stream_t *server = NULL, *t = NULL;
+    uvs_stream_t *server = NULL, *t = NULL, *accepted = NULL;
     struct reader r, at_server;
     int port, fd, sharer, ws, ws2;
 
     memset(&r, 0, sizeof(r));
     memset(&at_server, 0, sizeof(at_server));
-    port = make_server(loop, "127.0.0.1", &server, accept_cb, NULL);
+    port = make_server(loop, "127.0.0.1", &server, accept_into_cb, &accepted);
     fd = raw_connect(port);
     sharer = move_to(fd, 0);
     ASSERT_OK(uvs_tcp_new(loop, 0, &t));
@@ -264,8 +221,7 @@ static void scenario_tty_fd0(void) {
     int master, slave, sharer;
 
     memset(&r, 0, sizeof(r));
-    if (openpty(&master, &slave, NULL, NULL, NULL) != 0)
-        SKIP("openpty: %s", strerror(errno));
+    open_pty_or_skip(&master, &slave);
     sharer = move_to(slave, 0);
     ASSERT_OK(uvs_tty_new(loop, 0, 1, &t));
     ASSERT_EQ(uvs_is_readable(t), 1);
@@ -298,8 +254,7 @@ static void scenario_tty_fd1(void) {
     int master, slave, sharer, ws;
     char buf[8];
 
-    if (openpty(&master, &slave, NULL, NULL, NULL) != 0)
-        SKIP("openpty: %s", strerror(errno));
+    open_pty_or_skip(&master, &slave);
     sharer = move_to(slave, 1);
     ASSERT_OK(uvs_tty_new(loop, 1, 0, &t));
     ASSERT_EQ(uvs_is_readable(t), 0);
@@ -308,7 +263,7 @@ static void scenario_tty_fd1(void) {
     write_str(t, "shown", &ws);
     RUN_UNTIL(loop, ws != NOT_CALLED);
     ASSERT_OK(ws);
-    read_exactly(master, buf, 5);
+    read_exactly(master, buf, 5, "");
     ASSERT(memcmp(buf, "shown", 5) == 0);
     close_and_wait(loop, t);
     ASSERT(is_open(1));

@@ -44,12 +44,6 @@ static void test_tcp_new_families(void) {
     finish_loop(loop);
 }
 
-static void conn_nop(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    (void)status;
-    (void)u;
-}
-
 /* ---- connect + echo ---- */
 
 struct echo {
@@ -161,7 +155,7 @@ static void test_tcp_connecting_is_active(void) {
     uvs_stream_t *server = NULL, *client = NULL;
     int port, status = NOT_CALLED;
 
-    port = make_server(loop, "127.0.0.1", &server, conn_nop, NULL);
+    port = make_server(loop, "127.0.0.1", &server, nop_connection_cb, NULL);
     ASSERT_OK(uvs_tcp_new(loop, 0, &client));
     ASSERT_EQ(uvs_is_active(UVS_HANDLE(client)), 0);
     ASSERT_OK(uvs_tcp_connect(client, "127.0.0.1", port, connect_status_cb, &status));
@@ -200,8 +194,7 @@ static void test_tcp_connect_null_cb(void) {
     uvs_stream_t *c2 = NULL;
 
     make_tcp_pair(loop, &p);
-    ASSERT_OK(uvs_tcp_new(loop, 0, &c2));
-    ASSERT_OK(uvs_tcp_connect(c2, "127.0.0.1", p.port, NULL, NULL));
+    c2 = tcp_connect_to(loop, p.port, NULL, NULL);
     run_for(loop, 10);
     uvs_release(UVS_HANDLE(c2));
     finish_loop(loop);
@@ -215,8 +208,7 @@ static void test_tcp_connect_twice(void) {
 
     memset(&e, 0, sizeof(e));
     port = make_server(loop, "127.0.0.1", &server, echo_connection, &e);
-    ASSERT_OK(uvs_tcp_new(loop, 0, &client));
-    ASSERT_OK(uvs_tcp_connect(client, "127.0.0.1", port, connect_status_cb, &status));
+    client = tcp_connect_to(loop, port, connect_status_cb, &status);
     ASSERT_ERR(uvs_tcp_connect(client, "127.0.0.1", port, connect_status_cb, &status),
                UVS_EALREADY);
     RUN_UNTIL(loop, status != NOT_CALLED);
@@ -325,10 +317,10 @@ static void test_tcp_bind_busy_port_deferred_to_listen(void) {
     uvs_stream_t *first = NULL, *second = NULL;
     int port;
 
-    port = make_server(loop, "127.0.0.1", &first, conn_nop, NULL);
+    port = make_server(loop, "127.0.0.1", &first, nop_connection_cb, NULL);
     ASSERT_OK(uvs_tcp_new(loop, 0, &second));
     ASSERT_OK(uvs_tcp_bind(second, "127.0.0.1", port, 0));
-    ASSERT_ERR(uvs_listen(second, 16, conn_nop, NULL), UVS_EADDRINUSE);
+    ASSERT_ERR(uvs_listen(second, 16, nop_connection_cb, NULL), UVS_EADDRINUSE);
     /* The failed listen left nothing active behind. */
     ASSERT_EQ(uvs_is_active(UVS_HANDLE(second)), 0);
     uvs_release(UVS_HANDLE(second));
@@ -344,8 +336,8 @@ static void test_tcp_bind_busy_port_deferred_to_connect(void) {
     uvs_stream_t *first = NULL, *second = NULL, *target = NULL;
     int port, target_port, status = NOT_CALLED, r;
 
-    port = make_server(loop, "127.0.0.1", &first, conn_nop, NULL);
-    target_port = make_server(loop, "127.0.0.1", &target, conn_nop, NULL);
+    port = make_server(loop, "127.0.0.1", &first, nop_connection_cb, NULL);
+    target_port = make_server(loop, "127.0.0.1", &target, nop_connection_cb, NULL);
     ASSERT_OK(uvs_tcp_new(loop, 0, &second));
     ASSERT_OK(uvs_tcp_bind(second, "127.0.0.1", port, 0));
     r = uvs_tcp_connect(second, "127.0.0.1", target_port, connect_status_cb, &status);
@@ -405,13 +397,6 @@ static void test_tcp_sockname_peername_ipv4(void) {
     finish_loop(loop);
 }
 
-static void accept_into_cb(uvs_stream_t *server, int status, void *u) {
-    uvs_stream_t **conn = u;
-    ASSERT_OK(status);
-    ASSERT_OK(uvs_tcp_new(uvs_handle_loop(UVS_HANDLE(server)), 0, conn));
-    ASSERT_OK(uvs_accept(server, *conn));
-}
-
 static void test_tcp_ipv6_loopback(void) {
     uvs_loop_t *loop;
     uvs_stream_t *server = NULL, *client = NULL, *conn = NULL;
@@ -464,12 +449,13 @@ static void test_tcp_connect_family_mismatch(void) {
     finish_loop(loop);
 }
 
-static int v6only_of(uvs_stream_t *s) {
+/* An int socket option of s's socket. */
+static int sockopt(uvs_stream_t *s, int level, int name) {
     int v = -1;
     socklen_t len = sizeof(v);
     int fd = uvs_fileno(UVS_HANDLE(s));
     ASSERT_GE(fd, 0);
-    ASSERT_EQ(getsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v, &len), 0);
+    ASSERT_EQ(getsockopt(fd, level, name, &v, &len), 0);
     return v;
 }
 
@@ -486,23 +472,14 @@ static void test_tcp_bind_ipv6only(void) {
     ASSERT_OK(uvs_tcp_new(loop, 0, &b));
     ASSERT_OK(uvs_tcp_bind(a, "::", 0, UVS_TCP_IPV6ONLY));
     ASSERT_OK(uvs_tcp_bind(b, "::", 0, 0));
-    ASSERT_EQ(v6only_of(a), 1);
-    ASSERT_EQ(v6only_of(b), 0);
+    ASSERT_EQ(sockopt(a, IPPROTO_IPV6, IPV6_V6ONLY), 1);
+    ASSERT_EQ(sockopt(b, IPPROTO_IPV6, IPV6_V6ONLY), 0);
     uvs_release(UVS_HANDLE(a));
     uvs_release(UVS_HANDLE(b));
     finish_loop(loop);
 }
 
 /* ---- options ---- */
-
-static int sockopt(uvs_stream_t *s, int level, int name) {
-    int v = -1;
-    socklen_t len = sizeof(v);
-    int fd = uvs_fileno(UVS_HANDLE(s));
-    ASSERT_GE(fd, 0);
-    ASSERT_EQ(getsockopt(fd, level, name, &v, &len), 0);
-    return v;
-}
 
 static void test_tcp_nodelay(void) {
     uvs_loop_t *loop = make_loop();
@@ -529,7 +506,7 @@ static void test_tcp_nodelay_before_connect(void) {
     uvs_stream_t *server = NULL, *client = NULL;
     int port, status = NOT_CALLED;
 
-    port = make_server(loop, "127.0.0.1", &server, conn_nop, NULL);
+    port = make_server(loop, "127.0.0.1", &server, nop_connection_cb, NULL);
     ASSERT_OK(uvs_tcp_new(loop, 0, &client));
     ASSERT_OK(uvs_tcp_nodelay(client, 1));
     ASSERT_OK(uvs_tcp_connect(client, "127.0.0.1", port, connect_status_cb, &status));
@@ -604,15 +581,14 @@ static void test_tcp_open_connected_socket(void) {
 
 static void test_tcp_open_bound_socket_listens(void) {
     uvs_loop_t *loop = make_loop();
-    uvs_stream_t *s = NULL, *client = NULL;
+    uvs_stream_t *s = NULL;
     int fd = -1, port, accepted = 0, status = NOT_CALLED;
 
     port = refused_port(&fd); /* a bound, not listening socket */
     ASSERT_OK(uvs_tcp_new(loop, 0, &s));
     ASSERT_OK(uvs_tcp_open(s, fd));
-    ASSERT_OK(uvs_listen(s, 8, conn_nop, &accepted));
-    ASSERT_OK(uvs_tcp_new(loop, 0, &client));
-    ASSERT_OK(uvs_tcp_connect(client, "127.0.0.1", port, connect_status_cb, &status));
+    ASSERT_OK(uvs_listen(s, 8, nop_connection_cb, &accepted));
+    tcp_connect_to(loop, port, connect_status_cb, &status);
     RUN_UNTIL(loop, status != NOT_CALLED);
     ASSERT_OK(status);
     finish_loop(loop);

@@ -3,7 +3,6 @@
 
 #include <fcntl.h>
 #include <pthread.h>
-#include <pty.h>
 #include <termios.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -55,6 +54,15 @@ static void *poster_main(void *arg) {
     return NULL;
 }
 
+static void poster_init(struct poster *p, uvs_loop_t *loop, int id, int count, int *next, int *ran) {
+    p->loop = loop;
+    p->loop_thread = pthread_self();
+    p->id = id;
+    p->count = count;
+    p->next = next;
+    p->ran = ran;
+}
+
 static void run_posters(int nthreads, int per_thread) {
     uvs_loop_t *loop = make_loop();
     struct poster p[8];
@@ -62,12 +70,7 @@ static void run_posters(int nthreads, int per_thread) {
     int next[8] = {0}, ran = 0, i;
 
     for (i = 0; i < nthreads; i++) {
-        p[i].loop = loop;
-        p[i].loop_thread = pthread_self();
-        p[i].id = i;
-        p[i].count = per_thread;
-        p[i].next = next;
-        p[i].ran = &ran;
+        poster_init(&p[i], loop, i, per_thread, next, &ran);
         ASSERT_EQ(pthread_create(&th[i], NULL, poster_main, &p[i]), 0);
     }
     /* The loop sleeps in poll (only the guard timer is active): posts must wake it. */
@@ -89,22 +92,55 @@ static void test_threads_post_concurrent(void) {
 
 /* ---- calls from a foreign thread while the loop runs: UVS_EWRONGTHREAD ---- */
 
-struct foreign {
-    uvs_loop_t *loop;
-    uvs_timer_t *timer;     /* started, referenced: keeps the loop running */
-    uvs_stream_t *server;   /* listening */
-    uvs_stream_t *client;   /* connected */
-    uvs_stream_t *fresh;    /* family 0 */
+/* What a foreign thread's calls returned (RECORD). The thread makes them while the
+ * loop runs: it waits in wait_running() until mark_running, posted before the run,
+ * has run on the loop thread. */
+struct calls {
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    int running;            /* set on the loop thread inside uvs_loop_run */
-    int write_called;
+    int running; /* set on the loop thread inside uvs_loop_run */
     int results[64];
     const char *names[64];
     int n;
-    uvs_stream_t *made_tcp;
-    uvs_timer_t *made_timer;
 };
+
+#define RECORD(f, call)                                                                \
+    do {                                                                               \
+        (f)->calls.names[(f)->calls.n] = #call;                                        \
+        (f)->calls.results[(f)->calls.n++] = (int)(call);                              \
+    } while (0)
+
+static void calls_init(struct calls *c) {
+    pthread_mutex_init(&c->mu, NULL);
+    pthread_cond_init(&c->cv, NULL);
+}
+
+static void calls_destroy(struct calls *c) {
+    pthread_mutex_destroy(&c->mu);
+    pthread_cond_destroy(&c->cv);
+}
+
+static void mark_running(uvs_loop_t *loop, void *u) {
+    struct calls *c = u;
+    (void)loop;
+    pthread_mutex_lock(&c->mu);
+    c->running = 1;
+    pthread_cond_signal(&c->cv);
+    pthread_mutex_unlock(&c->mu);
+}
+
+static void wait_running(struct calls *c) {
+    pthread_mutex_lock(&c->mu);
+    while (!c->running)
+        pthread_cond_wait(&c->cv, &c->mu);
+    pthread_mutex_unlock(&c->mu);
+}
+
+/* The one thread-safe call ends the test. */
+static void post_stop_from_foreign_thread(uvs_loop_t *loop) {
+    if (uvs_loop_post(loop, stop_loop_cb, NULL) != 0)
+        FAIL("uvs_loop_post from the foreign thread failed");
+}
 
 static void fail_timer(uvs_timer_t *t, void *u) {
     (void)t;
@@ -112,19 +148,52 @@ static void fail_timer(uvs_timer_t *t, void *u) {
     FAIL("the keep-alive timer expired: the foreign thread never finished");
 }
 
-static void mark_running(uvs_loop_t *loop, void *u) {
-    struct foreign *f = u;
-    (void)loop;
-    pthread_mutex_lock(&f->mu);
-    f->running = 1;
-    pthread_cond_signal(&f->cv);
-    pthread_mutex_unlock(&f->mu);
+/* Runs the loop (kept alive by the started timer `keep`) while thread_main(arg)
+ * makes its calls, until the thread posts the stop; then every recorded call must
+ * have returned UVS_EWRONGTHREAD. */
+static void run_foreign_thread(uvs_loop_t *loop, uvs_timer_t *keep, struct calls *c,
+                               void *(*thread_main)(void *), void *arg) {
+    pthread_t th;
+    char bad[1500];
+    size_t len = 0;
+    int nbad = 0, i;
+
+    ASSERT_OK(uvs_timer_start(keep, 60000, 0, fail_timer, NULL));
+    ASSERT_OK(uvs_loop_post(loop, mark_running, c));
+    ASSERT_EQ(pthread_create(&th, NULL, thread_main, arg), 0);
+    /* Stays inside uvs_loop_run until the foreign thread posts stop_loop_cb. */
+    ASSERT_ERR(uvs_loop_run(loop, UVS_RUN_DEFAULT), 1);
+    ASSERT_EQ(pthread_join(th, NULL), 0);
+
+    bad[0] = '\0';
+    for (i = 0; i < c->n; i++) {
+        if (c->results[i] == UVS_EWRONGTHREAD)
+            continue;
+        nbad++;
+        if (len < sizeof(bad) - 100) {
+            const char *name = c->names[i];
+            const char *paren = strchr(name, '(');
+            int nlen = paren ? (int)(paren - name) : (int)strlen(name);
+            len += (size_t)snprintf(bad + len, sizeof(bad) - len, "%s%.*s=%s", nbad > 1 ? ", " : "",
+                                    nlen, name, code_name(c->results[i]));
+        }
+    }
+    if (nbad > 0)
+        FAIL("%d of %d calls from a foreign thread did not return EWRONGTHREAD: %s", nbad, c->n,
+             bad);
 }
 
-static void stop_loop(uvs_loop_t *loop, void *u) {
-    (void)u;
-    ASSERT_OK(uvs_loop_stop(loop));
-}
+struct foreign {
+    uvs_loop_t *loop;
+    uvs_timer_t *timer;     /* started, referenced: keeps the loop running */
+    uvs_stream_t *server;   /* listening */
+    uvs_stream_t *client;   /* connected */
+    uvs_stream_t *fresh;    /* family 0 */
+    struct calls calls;
+    int write_called;
+    uvs_stream_t *made_tcp;
+    uvs_timer_t *made_timer;
+};
 
 static void never_cb(uvs_stream_t *s, int status, void *u) {
     struct foreign *f = u;
@@ -141,27 +210,10 @@ static void never_read(uvs_stream_t *s, int status, const char *d, size_t l, voi
     (void)u;
 }
 
-static void never_conn(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    (void)status;
-    (void)u;
-}
-
-static void never_timer(uvs_timer_t *t, void *u) {
-    (void)t;
-    (void)u;
-}
-
 static void never_close(uvs_handle_t *h, void *u) {
     (void)h;
     (void)u;
 }
-
-#define RECORD(f, call)                                                                \
-    do {                                                                               \
-        (f)->names[(f)->n] = #call;                                                    \
-        (f)->results[(f)->n++] = (int)(call);                                          \
-    } while (0)
 
 static void *foreign_main(void *arg) {
     struct foreign *f = arg;
@@ -169,10 +221,7 @@ static void *foreign_main(void *arg) {
     int port, family;
     uvs_buf_t b;
 
-    pthread_mutex_lock(&f->mu);
-    while (!f->running)
-        pthread_cond_wait(&f->cv, &f->mu);
-    pthread_mutex_unlock(&f->mu);
+    wait_running(&f->calls);
 
     b.base = "x";
     b.len = 1;
@@ -195,7 +244,7 @@ static void *foreign_main(void *arg) {
     RECORD(f, uvs_receive_buffer_size(UVS_HANDLE(f->client)));
     RECORD(f, uvs_set_receive_buffer_size(UVS_HANDLE(f->client), 65536));
     /* Streams. */
-    RECORD(f, uvs_listen(f->fresh, 5, never_conn, NULL));
+    RECORD(f, uvs_listen(f->fresh, 5, nop_connection_cb, NULL));
     RECORD(f, uvs_accept(f->server, f->fresh));
     RECORD(f, uvs_read_start(f->client, never_read, NULL));
     RECORD(f, uvs_read_stop(f->client));
@@ -212,14 +261,12 @@ static void *foreign_main(void *arg) {
     RECORD(f, uvs_tcp_sockname(f->client, ip, sizeof(ip), &port, &family));
     RECORD(f, uvs_tcp_peername(f->client, ip, sizeof(ip), &port, &family));
     /* Timer. */
-    RECORD(f, uvs_timer_start(f->timer, 1, 0, never_timer, NULL));
+    RECORD(f, uvs_timer_start(f->timer, 1, 0, nop_timer_cb, NULL));
     RECORD(f, uvs_timer_stop(f->timer));
     RECORD(f, uvs_timer_again(f->timer));
     RECORD(f, uvs_timer_set_repeat(f->timer, 1));
 
-    /* The one thread-safe call ends the test. */
-    if (uvs_loop_post(f->loop, stop_loop, NULL) != 0)
-        FAIL("uvs_loop_post from the foreign thread failed");
+    post_stop_from_foreign_thread(f->loop);
     return NULL;
 }
 
@@ -227,12 +274,9 @@ static void test_threads_foreign_calls_wrongthread(void) {
     uvs_loop_t *loop = make_loop();
     struct foreign f;
     struct tcp_pair p;
-    pthread_t th;
-    int i;
 
     memset(&f, 0, sizeof(f));
-    pthread_mutex_init(&f.mu, NULL);
-    pthread_cond_init(&f.cv, NULL);
+    calls_init(&f.calls);
     make_tcp_pair(loop, &p);
     f.loop = loop;
     f.server = p.server;
@@ -241,35 +285,8 @@ static void test_threads_foreign_calls_wrongthread(void) {
     f.made_timer = NULL; /* the header promises *out = NULL on error for tcp_new only */
     ASSERT_OK(uvs_tcp_new(loop, 0, &f.fresh));
     ASSERT_OK(uvs_timer_new(loop, &f.timer));
-    ASSERT_OK(uvs_timer_start(f.timer, 60000, 0, fail_timer, NULL));
-    ASSERT_OK(uvs_loop_post(loop, mark_running, &f));
-    ASSERT_EQ(pthread_create(&th, NULL, foreign_main, &f), 0);
-    /* Stays inside uvs_loop_run until the foreign thread posts stop_loop. */
-    ASSERT_ERR(uvs_loop_run(loop, UVS_RUN_DEFAULT), 1);
-    ASSERT_EQ(pthread_join(th, NULL), 0);
-
-    {
-        char bad[1500];
-        size_t len = 0;
-        int nbad = 0;
-        bad[0] = '\0';
-        for (i = 0; i < f.n; i++) {
-            if (f.results[i] == UVS_EWRONGTHREAD)
-                continue;
-            nbad++;
-            if (len < sizeof(bad) - 100) {
-                const char *name = f.names[i];
-                const char *paren = strchr(name, '(');
-                int nlen = paren ? (int)(paren - name) : (int)strlen(name);
-                len += (size_t)snprintf(bad + len, sizeof(bad) - len, "%s%.*s=%s", nbad > 1 ? ", " : "",
-                                        nlen, name, code_name(f.results[i]));
-            }
-        }
-        if (nbad > 0)
-            FAIL("%d of %d calls from a foreign thread did not return EWRONGTHREAD: %s", nbad, f.n,
-                 bad);
-    }
-    ASSERT_EQ(f.n, 35);
+    run_foreign_thread(loop, f.timer, &f.calls, foreign_main, &f);
+    ASSERT_EQ(f.calls.n, 35);
     ASSERT_NULL(f.made_tcp);
     ASSERT_NULL(f.made_timer);
     /* Nothing happened to the handles. */
@@ -282,8 +299,7 @@ static void test_threads_foreign_calls_wrongthread(void) {
     ASSERT_EQ(uvs_is_reading(p.client), 0);
     ASSERT_UEQ(uvs_timer_repeat(f.timer), 0);
     ASSERT_EQ(uvs_loop_handle_count(loop), 6); /* server, client, conn, fresh, timer, guard */
-    pthread_mutex_destroy(&f.mu);
-    pthread_cond_destroy(&f.cv);
+    calls_destroy(&f.calls);
     finish_loop(loop);
 }
 
@@ -319,8 +335,7 @@ static void test_threads_loop_runs_on_other_thread(void) {
 
     memset(&h, 0, sizeof(h));
     h.loop = loop;
-    ASSERT_OK(uvs_timer_new(loop, &t));
-    ASSERT_OK(uvs_timer_start(t, 1, 0, handoff_timer, &h));
+    t = start_timer(loop, 1, 0, handoff_timer, &h);
     ASSERT_EQ(pthread_create(&h.runner, NULL, handoff_main, &h), 0);
     ASSERT_EQ(pthread_join(h.runner, NULL), 0);
     ASSERT_ERR(h.run_result, 0);
@@ -331,31 +346,14 @@ static void test_threads_loop_runs_on_other_thread(void) {
 
 /* Posting from another thread before the loop runs: the function runs at the start
  * of the next uvs_loop_run, on the thread that runs it. */
-static void *post_once(void *arg) {
-    struct poster *p = arg;
-    struct post_item *it = malloc(sizeof(*it));
-    if (it == NULL)
-        FAIL("out of memory");
-    it->p = p;
-    it->index = 0;
-    if (uvs_loop_post(p->loop, posted_fn, it) != 0)
-        FAIL("uvs_loop_post failed");
-    return NULL;
-}
-
 static void test_threads_post_before_run(void) {
     uvs_loop_t *loop = make_loop();
     struct poster p;
     pthread_t th;
     int next[1] = {0}, ran = 0;
 
-    p.loop = loop;
-    p.loop_thread = pthread_self();
-    p.id = 0;
-    p.count = 1;
-    p.next = next;
-    p.ran = &ran;
-    ASSERT_EQ(pthread_create(&th, NULL, post_once, &p), 0);
+    poster_init(&p, loop, 0, 1, next, &ran);
+    ASSERT_EQ(pthread_create(&th, NULL, poster_main, &p), 0);
     ASSERT_EQ(pthread_join(th, NULL), 0);
     ASSERT_EQ(ran, 0);
     ASSERT_EQ(uvs_loop_alive(loop), 1);
@@ -422,12 +420,7 @@ static void run_gated_posters(int nthreads, int per_thread) {
     ASSERT_OK(uvs_loop_post(loop, gate_fn, &g));
     for (i = 0; i < nthreads; i++) {
         gp[i].g = &g;
-        gp[i].p.loop = loop;
-        gp[i].p.loop_thread = pthread_self();
-        gp[i].p.id = i;
-        gp[i].p.count = per_thread;
-        gp[i].p.next = next;
-        gp[i].p.ran = &ran;
+        poster_init(&gp[i].p, loop, i, per_thread, next, &ran);
         ASSERT_EQ(pthread_create(&th[i], NULL, gated_poster_main, &gp[i]), 0);
     }
     /* The first run starts with the gate; the functions posted meanwhile must all
@@ -496,26 +489,12 @@ struct foreign2 {
     uvs_stream_t *ipc_tx, *send, *pair_a, *fresh_pipe, *bound, *tty;
     char path[128];
     int spare_fd, slave;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int running;
+    struct calls calls;
     int callbacks;
-    int results[40];
-    const char *names[40];
-    int n;
     uvs_stream_t *made_pipe, *made_tty;
     int anythread[3];
     int fds_pair[2], fds_sock[2];
 };
-
-static void mark_running2(uvs_loop_t *loop, void *u) {
-    struct foreign2 *f = u;
-    (void)loop;
-    pthread_mutex_lock(&f->mu);
-    f->running = 1;
-    pthread_cond_signal(&f->cv);
-    pthread_mutex_unlock(&f->mu);
-}
 
 static void never_cb2(uvs_stream_t *s, int status, void *u) {
     (void)s;
@@ -536,10 +515,7 @@ static void *foreign2_main(void *arg) {
     int w, h;
     uvs_buf_t b;
 
-    pthread_mutex_lock(&f->mu);
-    while (!f->running)
-        pthread_cond_wait(&f->cv, &f->mu);
-    pthread_mutex_unlock(&f->mu);
+    wait_running(&f->calls);
     b.base = "x";
     b.len = 1;
     RECORD(f, uvs_write2(f->ipc_tx, &b, 1, f->send, never_cb2, f));
@@ -560,8 +536,7 @@ static void *foreign2_main(void *arg) {
     f->anythread[0] = uvs_pipe_pair(f->fds_pair);
     f->anythread[1] = uvs_socketpair(f->fds_sock);
     f->anythread[2] = uvs_tty_reset_mode();
-    if (uvs_loop_post(f->loop, stop_loop, NULL) != 0)
-        FAIL("uvs_loop_post from the foreign thread failed");
+    post_stop_from_foreign_thread(f->loop);
     return NULL;
 }
 
@@ -573,12 +548,10 @@ static void test_threads_foreign_calls_new_functions(void) {
     uvs_timer_t *keep = NULL;
     char dir[] = "/tmp/uvs_ctest_XXXXXX";
     int master = -1, sv[2], i;
-    pthread_t th;
     struct termios before, after;
 
     memset(&f, 0, sizeof(f));
-    pthread_mutex_init(&f.mu, NULL);
-    pthread_cond_init(&f.cv, NULL);
+    calls_init(&f.calls);
     f.loop = loop;
     f.made_pipe = (uvs_stream_t *)&f; /* must be set to NULL */
     f.made_tty = (uvs_stream_t *)&f;
@@ -594,38 +567,12 @@ static void test_threads_foreign_calls_new_functions(void) {
     snprintf(f.path, sizeof(f.path), "%s/other.sock", dir);
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
     f.spare_fd = sv[0];
-    if (openpty(&master, &f.slave, NULL, NULL, NULL) != 0)
-        SKIP("openpty failed");
+    open_pty_or_skip(&master, &f.slave);
     ASSERT_OK(uvs_tty_new(loop, f.slave, 1, &f.tty));
     ASSERT_EQ(tcgetattr(f.slave, &before), 0);
     ASSERT_OK(uvs_timer_new(loop, &keep));
-    ASSERT_OK(uvs_timer_start(keep, 60000, 0, fail_timer, NULL));
-    ASSERT_OK(uvs_loop_post(loop, mark_running2, &f));
-    ASSERT_EQ(pthread_create(&th, NULL, foreign2_main, &f), 0);
-    ASSERT_ERR(uvs_loop_run(loop, UVS_RUN_DEFAULT), 1);
-    ASSERT_EQ(pthread_join(th, NULL), 0);
-    {
-        char bad[1500];
-        size_t blen = 0;
-        int nbad = 0;
-        bad[0] = '\0';
-        for (i = 0; i < f.n; i++) {
-            if (f.results[i] == UVS_EWRONGTHREAD)
-                continue;
-            nbad++;
-            if (blen < sizeof(bad) - 100) {
-                const char *name = f.names[i];
-                const char *paren = strchr(name, '(');
-                int nlen = paren ? (int)(paren - name) : (int)strlen(name);
-                blen += (size_t)snprintf(bad + blen, sizeof(bad) - blen, "%s%.*s=%s",
-                                         nbad > 1 ? ", " : "", nlen, name, code_name(f.results[i]));
-            }
-        }
-        if (nbad > 0)
-            FAIL("%d of %d calls from a foreign thread did not return EWRONGTHREAD: %s", nbad, f.n,
-                 bad);
-    }
-    ASSERT_EQ(f.n, 14);
+    run_foreign_thread(loop, keep, &f.calls, foreign2_main, &f);
+    ASSERT_EQ(f.calls.n, 14);
     ASSERT_NULL(f.made_pipe);
     ASSERT_NULL(f.made_tty);
     /* The any-thread functions worked there. */
@@ -653,8 +600,7 @@ static void test_threads_foreign_calls_new_functions(void) {
     snprintf(f.path, sizeof(f.path), "%s/bound.sock", dir);
     unlink(f.path);
     rmdir(dir);
-    pthread_mutex_destroy(&f.mu);
-    pthread_cond_destroy(&f.cv);
+    calls_destroy(&f.calls);
 }
 
 const struct uvs_test tests_threads[] = {

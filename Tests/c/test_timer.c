@@ -45,8 +45,7 @@ static void test_timer_repeat(void) {
     uvs_timer_t *t = NULL;
     struct tick k = {0, NULL};
 
-    ASSERT_OK(uvs_timer_new(loop, &t));
-    ASSERT_OK(uvs_timer_start(t, 1, 1, stop_at_5_cb, &k));
+    t = start_timer(loop, 1, 1, stop_at_5_cb, &k);
     ASSERT_UEQ(uvs_timer_repeat(t), 1);
     ASSERT_ERR(run_loop(loop), 0);
     ASSERT_EQ(k.n, 5);
@@ -99,8 +98,7 @@ static void test_timer_restart(void) {
     uvs_timer_t *t = NULL;
     struct tick k1 = {0, "first"}, k2 = {0, "second"};
 
-    ASSERT_OK(uvs_timer_new(loop, &t));
-    ASSERT_OK(uvs_timer_start(t, 60000, 0, tick_cb, &k1));
+    t = start_timer(loop, 60000, 0, tick_cb, &k1);
     ASSERT_OK(uvs_timer_start(t, 1, 0, tick_cb, &k2));
     ASSERT_ERR(run_loop(loop), 0);
     ASSERT_STR_EQ(evlog(), "second");
@@ -120,8 +118,7 @@ static void test_timer_restart_in_callback(void) {
     uvs_timer_t *t = NULL;
     struct tick k = {0, NULL};
 
-    ASSERT_OK(uvs_timer_new(loop, &t));
-    ASSERT_OK(uvs_timer_start(t, 0, 0, restart_in_cb, &k));
+    t = start_timer(loop, 0, 0, restart_in_cb, &k);
     ASSERT_ERR(run_loop(loop), 0);
     ASSERT_STR_EQ(evlog(), "t0 t1 t2");
     uvs_release(UVS_HANDLE(t));
@@ -147,8 +144,7 @@ static void test_timer_again_repeating(void) {
     uvs_timer_t *t = NULL;
     struct tick k = {0, NULL};
 
-    ASSERT_OK(uvs_timer_new(loop, &t));
-    ASSERT_OK(uvs_timer_start(t, 600000, 1, tick_cb, &k)); /* first expiry far away */
+    t = start_timer(loop, 600000, 1, tick_cb, &k); /* first expiry far away */
     ASSERT_OK(uvs_timer_again(t));                        /* now 1 ms, then every 1 ms */
     ASSERT_EQ(uvs_is_active(UVS_HANDLE(t)), 1);
     RUN_UNTIL(loop, k.n >= 3);
@@ -162,8 +158,7 @@ static void test_timer_again_after_stop(void) {
     uvs_timer_t *t = NULL;
     struct tick k = {0, NULL};
 
-    ASSERT_OK(uvs_timer_new(loop, &t));
-    ASSERT_OK(uvs_timer_start(t, 600000, 2, tick_cb, &k));
+    t = start_timer(loop, 600000, 2, tick_cb, &k);
     ASSERT_OK(uvs_timer_stop(t));
     ASSERT_OK(uvs_timer_again(t));
     ASSERT_EQ(uvs_is_active(UVS_HANDLE(t)), 1);
@@ -179,8 +174,7 @@ static void test_timer_again_zero_repeat_stops(void) {
     uvs_timer_t *t = NULL;
     struct tick k = {0, NULL};
 
-    ASSERT_OK(uvs_timer_new(loop, &t));
-    ASSERT_OK(uvs_timer_start(t, 600000, 0, tick_cb, &k));
+    t = start_timer(loop, 600000, 0, tick_cb, &k);
     ASSERT_OK(uvs_timer_again(t));
     ASSERT_EQ(uvs_is_active(UVS_HANDLE(t)), 0);
     ASSERT_ERR(run_loop(loop), 0); /* would wait 10 minutes if still active */
@@ -230,8 +224,7 @@ static void test_timer_close_in_callback(void) {
     uvs_timer_t *t = NULL;
     struct tick k = {0, NULL};
 
-    ASSERT_OK(uvs_timer_new(loop, &t));
-    ASSERT_OK(uvs_timer_start(t, 1, 1, close_in_cb, &k));
+    t = start_timer(loop, 1, 1, close_in_cb, &k);
     ASSERT_ERR(run_loop(loop), 0);
     ASSERT_EQ(k.n, 1);
     ASSERT_EQ(uvs_is_closing(UVS_HANDLE(t)), 1);
@@ -245,8 +238,7 @@ static void test_timer_huge_timeout(void) {
     uvs_timer_t *t = NULL;
     struct tick k = {0, NULL};
 
-    ASSERT_OK(uvs_timer_new(loop, &t));
-    ASSERT_OK(uvs_timer_start(t, UINT64_MAX, 0, tick_cb, &k));
+    t = start_timer(loop, UINT64_MAX, 0, tick_cb, &k);
     ASSERT_ERR(uvs_loop_run(loop, UVS_RUN_NOWAIT), 1);
     ASSERT_EQ(k.n, 0);
     ASSERT_OK(uvs_timer_stop(t));

@@ -7,9 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
-#include <pty.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
@@ -24,35 +22,21 @@ struct pty {
 };
 
 static void open_pty(struct pty *p) {
-    if (openpty(&p->master, &p->slave, NULL, NULL, NULL) != 0)
-        SKIP("openpty: %s", strerror(errno));
+    open_pty_or_skip(&p->master, &p->slave);
     ASSERT_EQ(tcgetattr(p->slave, &p->initial), 0);
+}
+
+/* open_pty(), then a TTY stream on the slave. */
+static uvs_stream_t *open_tty(uvs_loop_t *loop, struct pty *p, int readable) {
+    uvs_stream_t *t = NULL;
+    open_pty(p);
+    ASSERT_OK(uvs_tty_new(loop, p->slave, readable, &t));
+    return t;
 }
 
 static void close_pty(struct pty *p) {
     close(p->master);
     close(p->slave); /* the caller's fd: the TTY handle works on its own reopened fd */
-}
-
-/* Reads exactly n bytes from fd (blocking in poll; the timeout is only a safety net). */
-static void read_exactly(int fd, char *buf, size_t n) {
-    size_t got = 0;
-    while (got < n) {
-        struct pollfd pfd;
-        ssize_t r;
-        pfd.fd = fd;
-        pfd.events = POLLIN;
-        pfd.revents = 0;
-        if (poll(&pfd, 1, UVS_TEST_GUARD_MS) != 1)
-            FAIL("no data from the pty master after %d ms (%zu of %zu bytes)", UVS_TEST_GUARD_MS,
-                 got, n);
-        r = read(fd, buf + got, n - got);
-        if (r < 0 && (errno == EINTR || errno == EAGAIN))
-            continue;
-        if (r <= 0)
-            FAIL("read from the pty master: %s", r < 0 ? strerror(errno) : "EOF");
-        got += (size_t)r;
-    }
 }
 
 static void write_all(int fd, const char *s, size_t n) {
@@ -153,8 +137,7 @@ static void test_tty_set_mode(void) {
     uvs_stream_t *t = NULL;
     struct termios now;
 
-    open_pty(&p);
-    ASSERT_OK(uvs_tty_new(loop, p.slave, 1, &t));
+    t = open_tty(loop, &p, 1);
     expect_normal(&p);
     ASSERT_OK(uvs_tty_set_mode(t, UVS_TTY_MODE_NORMAL)); /* already normal */
     expect_normal(&p);
@@ -197,8 +180,7 @@ static void test_tty_set_mode_unknown(void) {
     struct pty p;
     uvs_stream_t *t = NULL;
 
-    open_pty(&p);
-    ASSERT_OK(uvs_tty_new(loop, p.slave, 1, &t));
+    t = open_tty(loop, &p, 1);
     ASSERT_ERR(uvs_tty_set_mode(t, (uvs_tty_mode)3), UVS_EINVAL);
     ASSERT_ERR(uvs_tty_set_mode(t, (uvs_tty_mode)1000), UVS_EINVAL);
     ASSERT_ERR(uvs_tty_set_mode(t, (uvs_tty_mode)INT32_MAX), UVS_EINVAL);
@@ -241,15 +223,10 @@ struct reset_thread {
     int result;
 };
 
-static void stop_cb(uvs_loop_t *loop, void *u) {
-    (void)u;
-    ASSERT_OK(uvs_loop_stop(loop));
-}
-
 static void *reset_main(void *arg) {
     struct reset_thread *rt = arg;
     rt->result = uvs_tty_reset_mode();
-    if (uvs_loop_post(rt->loop, stop_cb, NULL) != 0)
+    if (uvs_loop_post(rt->loop, stop_loop_cb, NULL) != 0)
         FAIL("uvs_loop_post failed");
     return NULL;
 }
@@ -262,8 +239,7 @@ static void test_tty_reset_mode_other_thread(void) {
     struct reset_thread rt;
     pthread_t th;
 
-    open_pty(&p);
-    ASSERT_OK(uvs_tty_new(loop, p.slave, 1, &t));
+    t = open_tty(loop, &p, 1);
     ASSERT_OK(uvs_tty_set_mode(t, UVS_TTY_MODE_RAW));
     rt.loop = loop;
     rt.result = 1;
@@ -288,8 +264,7 @@ static void test_tty_write_read_on_master(void) {
     int ws = NOT_CALLED;
     char buf[64];
 
-    open_pty(&p);
-    ASSERT_OK(uvs_tty_new(loop, p.slave, 0, &t));
+    t = open_tty(loop, &p, 0);
     b[0].base = "hello, ";
     b[0].len = 7;
     b[1].base = "terminal";
@@ -300,14 +275,14 @@ static void test_tty_write_read_on_master(void) {
     ASSERT_EQ(ws, NOT_CALLED);
     RUN_UNTIL(loop, ws != NOT_CALLED);
     ASSERT_OK(ws);
-    read_exactly(p.master, buf, 15);
+    read_exactly(p.master, buf, 15, " from the pty master");
     ASSERT(memcmp(buf, "hello, terminal", 15) == 0);
     ASSERT_UEQ(uvs_write_queue_size(t), 0);
     /* try_write too. */
     b[0].base = "!";
     b[0].len = 1;
     ASSERT_ERR(uvs_try_write(t, b, 1), 1);
-    read_exactly(p.master, buf, 1);
+    read_exactly(p.master, buf, 1, " from the pty master");
     ASSERT_EQ(buf[0], '!');
     finish_loop(loop);
     close_pty(&p);
@@ -324,8 +299,7 @@ static void test_tty_read_raw_from_master(void) {
     ssize_t n;
 
     memset(&r, 0, sizeof(r));
-    open_pty(&p);
-    ASSERT_OK(uvs_tty_new(loop, p.slave, 1, &t));
+    t = open_tty(loop, &p, 1);
     ASSERT_OK(uvs_tty_set_mode(t, UVS_TTY_MODE_RAW));
     in_call = 1;
     ASSERT_OK(uvs_read_start(t, reader_cb, &r));
@@ -357,8 +331,7 @@ static void test_tty_read_normal_line(void) {
     struct reader r;
 
     memset(&r, 0, sizeof(r));
-    open_pty(&p);
-    ASSERT_OK(uvs_tty_new(loop, p.slave, 1, &t));
+    t = open_tty(loop, &p, 1);
     ASSERT_OK(uvs_read_start(t, reader_cb, &r));
     write_all(p.master, "partial", 7);
     run_for(loop, 20);
@@ -421,8 +394,7 @@ static void test_tty_close(void) {
     uvs_stream_t *t = NULL;
     int w = 0, h = 0;
 
-    open_pty(&p);
-    ASSERT_OK(uvs_tty_new(loop, p.slave, 1, &t));
+    t = open_tty(loop, &p, 1);
     ASSERT_OK(uvs_tty_set_mode(t, UVS_TTY_MODE_RAW));
     ASSERT_OK(uvs_tty_set_mode(t, UVS_TTY_MODE_NORMAL));
     ASSERT_OK(uvs_close(UVS_HANDLE(t), NULL, NULL));

@@ -6,24 +6,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define MIB (1024u * 1024u)
-
-/* Per-write record: the callback logs "w<index>:<status>". */
-struct wrec {
-    int index;
-    int calls;
-    int status;
-};
-
-static void wrec_cb(uvs_stream_t *s, int status, void *u) {
-    struct wrec *w = u;
-    (void)s;
-    ASSERT_NOT_SYNC();
-    w->calls++;
-    w->status = status;
-    ev("w%d:%s", w->index, code_name(status));
-}
-
 /* A client send buffer small enough that an 8 MiB write to a peer that does not
  * read must queue (the kernel holds at most ~2x256 KiB plus the peer's window),
  * large enough to avoid delayed-ACK stalls once the peer reads. */
@@ -42,8 +24,6 @@ static void test_write_order_many(void) {
     size_t sizes[N], total = 0, off = 0;
     char *buf;
     int i;
-    char expect[2048];
-    size_t elen = 0;
 
     memset(&r, 0, sizeof(r));
     make_tcp_pair(loop, &p);
@@ -53,13 +33,12 @@ static void test_write_order_many(void) {
         total += sizes[i];
     }
     buf = xcalloc(1, 8 * MIB);
+    wrec_init(w, N);
     for (i = 0; i < N; i++) {
         uvs_buf_t b;
         fill_pattern(buf, sizes[i], off);
         b.base = buf;
         b.len = sizes[i];
-        w[i].index = i;
-        w[i].calls = 0;
         in_call = 1;
         ASSERT_OK(uvs_write(p.client, &b, 1, wrec_cb, &w[i]));
         in_call = 0;
@@ -71,14 +50,8 @@ static void test_write_order_many(void) {
     ASSERT_STR_EQ(evlog(), "");
     ASSERT_OK(uvs_read_start(p.conn, reader_cb, &r));
     RUN_UNTIL(loop, r.len >= total && w[N - 1].calls > 0);
-    ASSERT_UEQ(r.len, total);
-    ASSERT_UEQ(check_pattern(r.data, r.len, 0), (size_t)-1);
-    for (i = 0; i < N; i++) {
-        ASSERT_EQ(w[i].calls, 1);
-        ASSERT_OK(w[i].status);
-        elen += (size_t)snprintf(expect + elen, sizeof(expect) - elen, "%sw%d:0", i ? " " : "", i);
-    }
-    ASSERT_STR_EQ(evlog(), expect);
+    ASSERT_PATTERN(r, total);
+    expect_writes_ok_in_order(w, N);
     ASSERT_UEQ(uvs_write_queue_size(p.client), 0);
     reader_free(&r);
     finish_loop(loop);
@@ -111,10 +84,7 @@ static void test_write_buffers_reusable(void) {
     free(b1);
     free(b2);
     ASSERT_OK(uvs_read_start(p.conn, reader_cb, &r));
-    RUN_UNTIL(loop, r.len >= big + 3 && ws != NOT_CALLED);
-    ASSERT_OK(ws);
-    ASSERT_UEQ(r.len, big + 3);
-    ASSERT_UEQ(check_pattern(r.data, r.len, 0), (size_t)-1);
+    expect_pattern_read(loop, &r, big + 3, &ws);
     reader_free(&r);
     finish_loop(loop);
 }
@@ -152,13 +122,9 @@ static void test_write_zero_bytes(void) {
     struct reader r;
     struct wrec w[5];
     uvs_buf_t b[3];
-    int i;
 
     memset(&r, 0, sizeof(r));
-    for (i = 0; i < 5; i++) {
-        w[i].index = i;
-        w[i].calls = 0;
-    }
+    wrec_init(w, 5);
     make_tcp_pair(loop, &p);
     ASSERT_OK(uvs_read_start(p.conn, reader_cb, &r));
     b[0].base = "a";
@@ -191,16 +157,11 @@ static void test_write_zero_bytes_behind_queue(void) {
     struct tcp_pair p;
     struct reader r;
     struct wrec w0 = {0, 0, 0}, w1 = {1, 0, 0};
-    char *big = xcalloc(1, 8 * MIB);
-    uvs_buf_t b;
 
     memset(&r, 0, sizeof(r));
     make_tcp_pair(loop, &p);
     small_sndbuf(p.client);
-    b.base = big;
-    b.len = 8 * MIB;
-    ASSERT_OK(uvs_write(p.client, &b, 1, wrec_cb, &w0));
-    free(big);
+    write_zeros(p.client, 8 * MIB, wrec_cb, &w0);
     ASSERT_OK(uvs_write(p.client, NULL, 0, wrec_cb, &w1));
     ASSERT_OK(uvs_read_start(p.conn, reader_cb, &r));
     RUN_UNTIL(loop, w1.calls == 1);
@@ -210,38 +171,17 @@ static void test_write_zero_bytes_behind_queue(void) {
 }
 
 /* CONFORMANCE 6: writes issued while the connect is pending are sent after it. */
-static void connect_log_cb(uvs_stream_t *s, int status, void *u) {
-    (void)s;
-    (void)u;
-    ASSERT_NOT_SYNC();
-    ev("connect:%s", code_name(status));
-}
-
-/* Accepts one connection and reads it into the reader (the loop's close_all closes
- * the accepted stream; its reference is released in finish). */
-static uvs_stream_t *accepted_conn;
-
-static void accept_read_cb(uvs_stream_t *server, int status, void *u) {
-    struct reader *r = u;
-    ASSERT_OK(status);
-    ASSERT_NULL(accepted_conn);
-    ASSERT_OK(uvs_tcp_new(uvs_handle_loop(UVS_HANDLE(server)), 0, &accepted_conn));
-    ASSERT_OK(uvs_accept(server, accepted_conn));
-    ASSERT_OK(uvs_read_start(accepted_conn, reader_cb, r));
-}
-
 static void test_write_during_connect(void) {
     uvs_loop_t *loop = make_loop();
     uvs_stream_t *server = NULL, *client = NULL;
-    struct reader r;
+    struct accept_read acc;
     struct wrec w0 = {0, 0, 0}, w1 = {1, 0, 0};
     uvs_buf_t b;
     int port;
 
-    memset(&r, 0, sizeof(r));
-    port = make_server(loop, "127.0.0.1", &server, accept_read_cb, &r);
-    ASSERT_OK(uvs_tcp_new(loop, 0, &client));
-    ASSERT_OK(uvs_tcp_connect(client, "127.0.0.1", port, connect_log_cb, NULL));
+    memset(&acc, 0, sizeof(acc));
+    port = make_server(loop, "127.0.0.1", &server, accept_read_cb, &acc);
+    client = tcp_connect_to(loop, port, log_connect_cb, NULL);
     b.base = "abc";
     b.len = 3;
     in_call = 1;
@@ -252,10 +192,10 @@ static void test_write_during_connect(void) {
     ASSERT_UEQ(uvs_write_queue_size(client), 6);
     /* try_write never jumps the queue: EAGAIN while the connect is pending. */
     ASSERT_ERR(uvs_try_write(client, &b, 1), UVS_EAGAIN);
-    RUN_UNTIL(loop, r.len == 6 && w1.calls == 1);
+    RUN_UNTIL(loop, acc.in.len == 6 && w1.calls == 1);
     ASSERT_STR_EQ(evlog(), "connect:0 w0:0 w1:0");
-    ASSERT(memcmp(r.data, "abcdef", 6) == 0);
-    reader_free(&r);
+    ASSERT(memcmp(acc.in.data, "abcdef", 6) == 0);
+    reader_free(&acc.in);
     finish_loop(loop);
 }
 
@@ -268,8 +208,7 @@ static void test_write_during_failed_connect(void) {
     uvs_buf_t b;
 
     port = refused_port(&fd);
-    ASSERT_OK(uvs_tcp_new(loop, 0, &client));
-    ASSERT_OK(uvs_tcp_connect(client, "127.0.0.1", port, connect_log_cb, NULL));
+    client = tcp_connect_to(loop, port, log_connect_cb, NULL);
     b.base = "abc";
     b.len = 3;
     ASSERT_OK(uvs_write(client, &b, 1, wrec_cb, &w0));
@@ -358,8 +297,7 @@ static void test_try_write(void) {
         ASSERT_OK(uvs_write(p.client, b, 1, NULL, NULL));
     }
     RUN_UNTIL(loop, r.len >= 8 * MIB + sizeof(tail));
-    ASSERT_UEQ(r.len, 8 * MIB + sizeof(tail));
-    ASSERT_UEQ(check_pattern(r.data, r.len, 0), (size_t)-1);
+    ASSERT_PATTERN(r, 8 * MIB + sizeof(tail));
     reader_free(&r);
     finish_loop(loop);
 }
@@ -424,11 +362,6 @@ static void pipe_write_cb(uvs_stream_t *s, int status, void *u) {
     }
 }
 
-static void flag_close_cb(uvs_handle_t *h, void *u) {
-    (void)h;
-    *(int *)u = 1;
-}
-
 static void test_write_to_closed_peer_no_sigpipe(void) {
     uvs_loop_t *loop;
     struct tcp_pair p;
@@ -460,12 +393,6 @@ static int first_error(const struct wrec *w, int n) {
     return 0;
 }
 
-static void close_log_cb(uvs_handle_t *h, void *u) {
-    (void)h;
-    (void)u;
-    ev("closed");
-}
-
 static void test_write_error_completes_queue(void) {
     uvs_loop_t *loop;
     struct tcp_pair p;
@@ -474,7 +401,6 @@ static void test_write_error_completes_queue(void) {
     char *big = xcalloc(1, 4 * MIB);
     uvs_buf_t b;
     int i;
-    struct linger lg;
 
     signal(SIGPIPE, SIG_DFL);
     loop = make_loop();
@@ -482,17 +408,12 @@ static void test_write_error_completes_queue(void) {
     small_sndbuf(p.client);
     b.base = big;
     b.len = 4 * MIB;
-    for (i = 0; i < N; i++) {
-        w[i].index = i;
-        w[i].calls = 0;
+    wrec_init(w, N);
+    for (i = 0; i < N; i++)
         ASSERT_OK(uvs_write(p.client, &b, 1, wrec_cb, &w[i]));
-    }
     free(big);
     /* The peer resets the connection with our data unread. */
-    lg.l_onoff = 1;
-    lg.l_linger = 0;
-    ASSERT_EQ(setsockopt(uvs_fileno(UVS_HANDLE(p.conn)), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg)),
-              0);
+    set_linger0(p.conn);
     ASSERT_OK(uvs_close(UVS_HANDLE(p.conn), NULL, NULL));
     RUN_UNTIL(loop, first_error(w, N) < 0);
     ASSERT_EQ(uvs_is_writable(p.client), 0);
@@ -501,7 +422,7 @@ static void test_write_error_completes_queue(void) {
         if (err != UVS_EPIPE && err != UVS_ECONNRESET)
             FAIL("the first write error is %s, expected EPIPE or ECONNRESET", code_name(err));
     }
-    ASSERT_OK(uvs_close(UVS_HANDLE(p.client), close_log_cb, NULL));
+    ASSERT_OK(uvs_close(UVS_HANDLE(p.client), log_closed_cb, NULL));
     RUN_UNTIL(loop, strstr(evlog(), "closed") != NULL);
     for (i = 0; i < N; i++)
         ASSERT_EQ(w[i].calls, 1);
@@ -539,7 +460,6 @@ static void test_write_release_in_callback(void) {
     uvs_loop_t *loop = make_loop();
     struct tcp_pair p;
     struct wrec w0 = {0, 0, 0}, w1 = {1, 0, 0};
-    char *big = xcalloc(1, 8 * MIB);
     uvs_buf_t b;
 
     make_tcp_pair(loop, &p);
@@ -547,10 +467,7 @@ static void test_write_release_in_callback(void) {
     b.base = "small";
     b.len = 5;
     ASSERT_OK(uvs_write(p.client, &b, 1, release_in_write_cb, &w0));
-    b.base = big;
-    b.len = 8 * MIB;
-    ASSERT_OK(uvs_write(p.client, &b, 1, release_in_write_cb, &w1));
-    free(big);
+    write_zeros(p.client, 8 * MIB, release_in_write_cb, &w1);
     RUN_UNTIL(loop, w1.calls == 1);
     /* The release closed the stream: the queued 8 MiB write was cancelled. */
     ASSERT_STR_EQ(evlog(), "w0:0 w1:ECANCELED");
@@ -584,10 +501,7 @@ static void test_write_many_buffers(void) {
     ASSERT_OK(uvs_write(p.client, bufs, NB, status_cb, &ws));
     free(bufs);
     free(data);
-    RUN_UNTIL(loop, r.len >= total && ws != NOT_CALLED);
-    ASSERT_OK(ws);
-    ASSERT_UEQ(r.len, total);
-    ASSERT_UEQ(check_pattern(r.data, r.len, 0), (size_t)-1);
+    expect_pattern_read(loop, &r, total, &ws);
     reader_free(&r);
     finish_loop(loop);
 }
@@ -598,18 +512,13 @@ static void test_write_queued_is_active(void) {
     uvs_loop_t *loop = make_loop();
     struct tcp_pair p;
     struct reader r;
-    char *big = xcalloc(1, 8 * MIB);
-    uvs_buf_t b;
     int ws = NOT_CALLED;
 
     memset(&r, 0, sizeof(r));
     make_tcp_pair(loop, &p);
     small_sndbuf(p.client);
     ASSERT_EQ(uvs_is_active(UVS_HANDLE(p.client)), 0);
-    b.base = big;
-    b.len = 8 * MIB;
-    ASSERT_OK(uvs_write(p.client, &b, 1, status_cb, &ws));
-    free(big);
+    write_zeros(p.client, 8 * MIB, status_cb, &ws);
     ASSERT(uvs_write_queue_size(p.client) > 0);
     ASSERT_EQ(uvs_is_active(UVS_HANDLE(p.client)), 1);
     ASSERT_OK(uvs_read_start(p.conn, reader_cb, &r));
@@ -618,11 +527,6 @@ static void test_write_queued_is_active(void) {
     ASSERT_EQ(uvs_is_active(UVS_HANDLE(p.client)), 0);
     reader_free(&r);
     finish_loop(loop);
-}
-
-static void closed_flag_cb(uvs_handle_t *h, void *u) {
-    (void)h;
-    *(int *)u = 1;
 }
 
 /* A write callback still pending keeps uvs_loop_run(UVS_RUN_DEFAULT) running until it
@@ -635,7 +539,7 @@ static void test_write_pending_callback_keeps_loop_alive(void) {
     uvs_buf_t b;
 
     make_tcp_pair(loop, &p);
-    ASSERT_OK(uvs_close(UVS_HANDLE(p.server), closed_flag_cb, &closed));
+    ASSERT_OK(uvs_close(UVS_HANDLE(p.server), flag_close_cb, &closed));
     RUN_UNTIL(loop, closed);
     b.base = "x";
     b.len = 1;
