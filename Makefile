@@ -52,14 +52,27 @@ asan-test: build-asan
 	    echo "== C harness under ASan/UBSan: skipped (Tests/c/runner.c does not exist yet)"; \
 	fi
 
+# pytest is installed when missing: with pip, else for the user, else into a venv in
+# $(BUILD_DIR)/python-venv (for Pythons that refuse pip installs, PEP 668).
 python-test: build
 	@if [ -d python/swiftuvstream ] && [ -d Tests/python ]; then \
-	    if python3 -c 'import pytest' 2>/dev/null; then \
+	    PY=python3; \
+	    if ! $$PY -c 'import pytest' 2>/dev/null; then \
+	        echo "== Python tests: installing pytest"; \
+	        python3 -m pip install --quiet pytest 2>/dev/null \
+	        || python3 -m pip install --quiet --user pytest 2>/dev/null \
+	        || { python3 -m venv $(BUILD_DIR)/python-venv \
+	             && $(BUILD_DIR)/python-venv/bin/python -m pip install --quiet pytest \
+	             && PY=$(BUILD_DIR)/python-venv/bin/python; } \
+	        || true; \
+	    fi; \
+	    if $$PY -c 'import pytest' 2>/dev/null; then \
 	        echo "== Python tests"; \
 	        SWIFTUVSTREAM_LIBRARY=$(CURDIR)/$(BUILD_DIR)/libswiftuvstream.so PYTHONPATH=$(CURDIR)/python \
-	            python3 -m pytest -q Tests/python; \
+	            $$PY -m pytest -q -p no:cacheprovider Tests/python; \
 	    else \
-	        echo "== Python tests: SKIPPED, pytest is not installed (python3 -m pip install pytest)"; \
+	        echo "== Python tests: FAILED, pytest is missing and could not be installed (python3 -m pip install pytest)"; \
+	        exit 1; \
 	    fi; \
 	else \
 	    echo "== Python tests: skipped (python/swiftuvstream or Tests/python does not exist yet)"; \
@@ -100,3 +113,20 @@ demo: bootstrap
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_BUILD_DIR) .build
+
+# Benchmarks (bench/README.md): every face and peer against raw libuv. `make bench` is the
+# full run (report in bench/results/latest.md, about 15-20 minutes); `make bench-quick` a
+# short pass (bench/results/quick.md, under 5 minutes). Both print the ratio table.
+# `make bench-callgrind`: instructions per round trip, raw libuv vs the C face (callgrind).
+.PHONY: bench bench-quick bench-programs bench-callgrind
+bench-programs: build
+	cmake --build $(BUILD_DIR) --target bench_programs
+
+bench: bench-programs
+	python3 bench/run.py --build-dir $(BUILD_DIR)
+
+bench-quick: bench-programs
+	python3 bench/run.py --quick --build-dir $(BUILD_DIR)
+
+bench-callgrind: bench-programs
+	python3 bench/callgrind.py --build-dir $(BUILD_DIR)

@@ -1,0 +1,144 @@
+"""Requests: a connect, a write or a shutdown in flight on a stream.
+
+Creating a request starts the operation; its callback runs exactly once, from the loop
+(never inside the call that made it), as ``callback(request, status)`` with a
+:class:`~swiftuvstream.StatusCodes` member. Closing the stream completes pending
+requests with ``StatusCodes.ECANCELED`` before the stream's ``on_closed``. A request
+keeps itself and its stream alive until it completes, so ``stream.write(b'x')`` without
+keeping the request is safe.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable, Optional, Union
+
+from . import _ffi, error
+from .error import StatusCodes
+from .handle import new_id, registry
+from .loop import trampoline
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .loop import Loop
+    from .stream import Stream
+
+__all__ = ["Request", "ConnectRequest", "WriteRequest", "ShutdownRequest"]
+
+
+@trampoline(_ffi.WRITE_CB)  # == CONNECT_CB == SHUTDOWN_CB: the same C signature
+def _request_trampoline(stream_pointer: Optional[int], status: int, user_data: Optional[int]) -> None:
+    request = registry.pop(user_data or 0, None)
+    if request is None:
+        return
+    try:
+        request._c_done(status)
+    except BaseException:
+        request.loop.handle_exception()
+
+
+class Request:
+    """Base class of the requests. Attributes: ``stream``, ``loop``, ``finished``."""
+
+    #: The name of the callback attribute ("on_connect", "on_write", "on_shutdown").
+    _callback_name = ""
+
+    def __init__(self, stream: "Stream") -> None:
+        from .stream import Stream
+
+        if type(self) is Request:
+            raise TypeError("Request is abstract")
+        if not isinstance(stream, Stream):
+            raise TypeError("stream must be a Stream, not %r" % type(stream).__name__)
+        #: The stream the request works on.
+        self.stream: "Stream" = stream
+        #: The stream's loop.
+        self.loop: "Loop" = stream.loop
+        #: Whether the callback has run.
+        self.finished = False
+        self._id = new_id()
+
+    def _started(self) -> None:
+        """The C call succeeded: the request waits for its callback."""
+        registry[self._id] = self
+        self.loop._busy.add(self)
+
+    def _c_done(self, status: int) -> None:
+        self.finished = True
+        self.loop._busy.discard(self)
+        callback = getattr(self, self._callback_name)
+        if callback is not None:
+            callback(self, error.status(status))
+
+    def __repr__(self) -> str:
+        return "<%s %s on %r>" % (type(self).__name__, "finished" if self.finished else "pending", self.stream)
+
+
+RequestCallback = Callable[[Any, Union[StatusCodes, int]], Any]
+
+
+class ConnectRequest(Request):
+    """``ConnectRequest(stream, arguments, on_connect=None)``: connects ``stream``
+    (usually made by ``TCP.connect(address)`` or ``Pipe.connect(path)``).
+    ``arguments`` is the connect target -- an address tuple for TCP, a path for a pipe
+    -- or a 1-tuple holding it. ``on_connect(request, status)`` runs once."""
+
+    _callback_name = "on_connect"
+
+    def __init__(self, stream: "Stream", arguments: Any, on_connect: Optional[RequestCallback] = None) -> None:
+        super().__init__(stream)
+        #: Called as ``on_connect(request, status)``.
+        self.on_connect = on_connect
+        #: The connect target.
+        self.arguments = arguments
+        stream._connect(self._id, arguments)
+        self._started()
+
+
+class WriteRequest(Request):
+    """``WriteRequest(stream, buffers, send_stream=None, on_write=None)``: writes
+    ``buffers`` (bytes, any buffer-protocol object, or a list/tuple of them) after every
+    earlier write, and with ``send_stream`` sends that stream over an ipc pipe.
+    ``on_write(request, status)`` runs once the data is handed to the kernel (or failed,
+    or was cancelled). The buffers may be reused as soon as this returns."""
+
+    _callback_name = "on_write"
+
+    def __init__(
+        self,
+        stream: "Stream",
+        buffers: Any,
+        send_stream: Optional["Stream"] = None,
+        on_write: Optional[RequestCallback] = None,
+    ) -> None:
+        from .stream import Stream
+
+        super().__init__(stream)
+        #: Called as ``on_write(request, status)``.
+        self.on_write = on_write
+        #: The stream sent along (kept alive until the write completes), or None.
+        self.send_stream = send_stream
+        pointer = stream._open_ptr()
+        send_pointer = None
+        if send_stream is not None:
+            if not isinstance(send_stream, Stream):
+                raise TypeError("send_stream must be a Stream, not %r" % type(send_stream).__name__)
+            send_pointer = send_stream._open_ptr()
+        with _ffi.Buffers(buffers) as bufs:
+            if send_pointer is None:
+                _ffi.lib.uvs_write(pointer, bufs.array, bufs.count, _request_trampoline, self._id)
+            else:
+                _ffi.lib.uvs_write2(pointer, bufs.array, bufs.count, send_pointer, _request_trampoline, self._id)
+        self._started()
+
+
+class ShutdownRequest(Request):
+    """``ShutdownRequest(stream, on_shutdown=None)``: shuts down the write side once
+    every queued write is sent. ``on_shutdown(request, status)`` runs once."""
+
+    _callback_name = "on_shutdown"
+
+    def __init__(self, stream: "Stream", on_shutdown: Optional[RequestCallback] = None) -> None:
+        super().__init__(stream)
+        #: Called as ``on_shutdown(request, status)``.
+        self.on_shutdown = on_shutdown
+        _ffi.lib.uvs_shutdown(stream._open_ptr(), _request_trampoline, self._id)
+        self._started()
