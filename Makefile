@@ -16,7 +16,7 @@ CMAKE_ARGS     ?=
 
 CMAKE_CONFIGURE = cmake -G Ninja -S . -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
 
-.PHONY: bootstrap build build-asan swift-test ctest asan-test python-test check-abi check-header conformance test demo clean
+.PHONY: bootstrap build build-asan swift-test ctest asan-test python-test check-abi check-header conformance check-pip-install test demo clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -91,6 +91,10 @@ conformance: build
 	@echo "== conformance: raw libuv vs libswiftuvstream ($(BUILD_DIR)/uvs_conformance)"
 	$(BUILD_DIR)/uvs_conformance 2>&1 | tee $(BUILD_DIR)/conformance.log
 
+# `pip install .` into a fresh virtualenv from the committed tree; import from /.
+check-pip-install:
+	scripts/check-pip-install
+
 test: bootstrap
 	$(MAKE) --no-print-directory swift-test
 	$(MAKE) --no-print-directory ctest
@@ -99,6 +103,7 @@ test: bootstrap
 	$(MAKE) --no-print-directory check-abi
 	$(MAKE) --no-print-directory check-header
 	$(MAKE) --no-print-directory conformance
+	$(MAKE) --no-print-directory check-pip-install
 	@echo "== swift test (closing lines)"
 	@tail -n 5 $(BUILD_DIR)/swift-test.log
 	@echo "== examples and memory tests, run by ctest (closing lines)"
