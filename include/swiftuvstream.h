@@ -760,8 +760,10 @@ int uvs_tty_set_mode(uvs_stream_t *tty, uvs_tty_mode mode);
 int uvs_tty_get_winsize(uvs_stream_t *tty, int *width, int *height);
 
 /** Restores the mode the terminal had before the first uvs_tty_set_mode() away from
- *  normal. Call it at exit (it is async-signal-safe in libuv: a signal handler may call
- *  it). Any thread. Errors: UVS_EBUSY (another thread is changing a mode right now). */
+ *  normal. Call it at exit, before closing the TTY that changed the mode (libuv keeps
+ *  that TTY's fd: once it is closed this fails). It is async-signal-safe in libuv: a
+ *  signal handler may call it. Any thread. Errors: UVS_EBUSY (another thread is
+ *  changing a mode right now), UVS_ENOTTY or UVS_EBADF (that TTY is already closed). */
 int uvs_tty_reset_mode(void);
 
 #ifdef __cplusplus
