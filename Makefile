@@ -124,7 +124,8 @@ clean:
 # short pass (bench/results/quick.md, under 5 minutes). Both print the ratio table.
 # `make bench-callgrind`: instructions per round trip, raw libuv vs the C face (callgrind).
 .PHONY: bench bench-quick bench-programs bench-callgrind
-bench-programs: build
+bench-programs:
+	$(CMAKE_CONFIGURE) -B $(BUILD_DIR)
 	cmake --build $(BUILD_DIR) --target bench_programs
 
 bench: bench-programs
