@@ -16,7 +16,7 @@ CMAKE_ARGS     ?=
 
 CMAKE_CONFIGURE = cmake -G Ninja -S . -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS)
 
-.PHONY: bootstrap build build-asan swift-test ctest asan-test python-test check-abi check-header conformance check-pip-install test demo clean
+.PHONY: bootstrap build build-asan swift-test ctest asan-test python-test check-abi check-header conformance check-pip-install check-swift-package test demo clean
 
 bootstrap:
 	@scripts/bootstrap
@@ -91,6 +91,10 @@ conformance: build
 	@echo "== conformance: raw libuv vs libswiftuvstream ($(BUILD_DIR)/uvs_conformance)"
 	$(BUILD_DIR)/uvs_conformance 2>&1 | tee $(BUILD_DIR)/conformance.log
 
+# A separate package depending on this one by path builds and runs an async echo round trip.
+check-swift-package:
+	scripts/check-swift-package
+
 # `pip install .` into a fresh virtualenv from the committed tree; import from /.
 check-pip-install:
 	scripts/check-pip-install
@@ -104,6 +108,7 @@ test: bootstrap
 	$(MAKE) --no-print-directory check-header
 	$(MAKE) --no-print-directory conformance
 	$(MAKE) --no-print-directory check-pip-install
+	$(MAKE) --no-print-directory check-swift-package
 	@echo "== swift test (closing lines)"
 	@tail -n 5 $(BUILD_DIR)/swift-test.log
 	@echo "== examples and memory tests, run by ctest (closing lines)"

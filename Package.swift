@@ -21,6 +21,8 @@ let package = Package(
         .systemLibrary(name: "CSwiftUVStream", path: "include"),
         .target(name: "SwiftUVStream", dependencies: ["CLibUV"]),
         .target(name: "swiftuvstream", dependencies: ["SwiftUVStream", "CSwiftUVStream", "CLibUV"]),
+        // An async echo server and client on the Swift API: `swiftuvstream-echo server|client`.
+        .executableTarget(name: "swiftuvstream-echo", dependencies: ["SwiftUVStream"]),
         .testTarget(name: "SwiftUVStreamTests", dependencies: ["SwiftUVStream", "CLibUV"]),
     ]
 )

@@ -1,11 +1,29 @@
 import CLibUV
 
-/// What a handle is.
+/// What a handle is (`Sendable`: any thread).
 public enum HandleKind: Int32, Sendable {
+    /// A TCP stream (``TCP``).
     case tcp = 1
+    /// A pipe stream (``Pipe``).
     case pipe = 2
+    /// A terminal stream (``TTY``).
     case tty = 3
+    /// A timer (``Timer``).
     case timer = 4
+}
+
+/// The async layer's hook into a handle (see `Handle.observer`, Async/AsyncState.swift).
+///
+/// The close callback and the writability callback are single slots that belong to
+/// the handle's owner; the async layer must hear both events without taking them, so a
+/// task suspended on the handle is always resumed. Internal: not API.
+protocol HandleObserver: AnyObject {
+    /// The handle has closed: its pending requests have completed, and its owner's
+    /// close callback is about to run.
+    func handleDidClose(_ handle: Handle)
+    /// A stream's write queue crossed a watermark (reported right after the owner's
+    /// writability callback, once per crossing).
+    func streamWritabilityChanged(_ stream: Stream, writable: Bool)
 }
 
 /// The base of every handle: a libuv handle in memory the object owns, and the
@@ -32,6 +50,10 @@ public class Handle {
     public private(set) var isClosed = false
     /// A free slot for the owner; the library never touches it.
     public var userData: UnsafeMutableRawPointer?
+    /// Hook for the async layer (Async/): nil unless the async API was used on this
+    /// handle. Added so that suspended tasks hear of closing and writability without
+    /// taking the owner's callback slots; it changes nothing while nil.
+    var observer: HandleObserver?
 
     /// Allocates zeroed memory for a libuv handle of `type`; the subclass initialises
     /// it with libuv and then calls ``didInitialize()``.
@@ -100,6 +122,10 @@ public class Handle {
         object.didClose()
         object.isClosed = true
         object.loop.unregister(object)
+        if let observer = object.observer {
+            object.observer = nil
+            observer.handleDidClose(object)
+        }
         let callback = object.closeCallback
         object.closeCallback = nil
         callback?(object)

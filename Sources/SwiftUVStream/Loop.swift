@@ -236,6 +236,15 @@ public final class Loop {
         guard posted.enqueue(.closure(body)) else { throw .closed }
     }
 
+    /// Hook for `LoopThread` (Async/): whether the inbox keeps ``run(_:)`` running while
+    /// nothing else does, so a loop serving as an executor waits for posted jobs instead
+    /// of returning. Off by default (the inbox is unreferenced); call on the loop's thread.
+    func setWaitsForPosts(_ waits: Bool) {
+        guard !isClosed else { return }
+        let handle = UnsafeMutableRawPointer(wakeup).assumingMemoryBound(to: uv_handle_t.self)
+        if waits { uv_ref(handle) } else { uv_unref(handle) }
+    }
+
     private func runPostedCalls() {
         posted.takeAll(into: &postedBatch)
         guard !postedBatch.isEmpty else { return }

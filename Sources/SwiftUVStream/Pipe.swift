@@ -2,6 +2,10 @@ import CLibUV
 
 /// A pipe stream: a Unix-domain socket (bound, connected, or one end of a socket pair)
 /// or an anonymous pipe / FIFO. An IPC pipe can also send and receive handles.
+///
+/// Threading: one loop, one thread. Not `Sendable`: use it on its loop's thread only —
+/// from the loop's callbacks, or from code isolated to its ``LoopThread``. Elsewhere,
+/// while the loop runs, every call throws ``UVError/wrongThread``.
 public final class Pipe: Stream {
     private let ipc: Bool
 
@@ -22,6 +26,7 @@ public final class Pipe: Stream {
         UnsafeMutableRawPointer(handle).assumingMemoryBound(to: uv_pipe_t.self)
     }
 
+    /// Whether this is an IPC pipe, able to send and receive handles (set at creation).
     public override var isIPC: Bool { ipc }
 
     /// Adopts an open pipe, FIFO or Unix stream socket. Anything else (a regular file,

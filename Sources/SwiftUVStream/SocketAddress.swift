@@ -2,13 +2,17 @@ import CLibUV
 
 /// An IP socket address in text form: what `sockname`/`peername` report and what
 /// `bind`/`connect` take.
+///
+/// Threading: a value, `Sendable`: any thread.
 public struct SocketAddress: Equatable, Hashable, Sendable {
     /// The numeric address, "127.0.0.1" or "::1".
     public var host: String
+    /// The port, 0-65535.
     public var port: Int
     /// `AF_INET` or `AF_INET6`.
     public var family: Int32
 
+    /// An address from its parts; `family` is `AF_INET` or `AF_INET6`.
     public init(host: String, port: Int, family: Int32) {
         self.host = host
         self.port = port

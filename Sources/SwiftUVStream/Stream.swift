@@ -1,8 +1,9 @@
 import CLibUV
 
 /// A callback for data read from a stream: `(stream, status, bytes)`. Status 0 with
-/// bytes, `UV_EOF` at the end, or another negative code for a read error. The bytes
-/// are lent for the call only: copy what you keep.
+/// bytes, `UV_EOF` at the end, or another negative code for a read error (see
+/// ``StatusCode`` to name them). The bytes are borrowed from the loop's shared read
+/// buffer and valid only during the call: copy what you keep, with `Array(bytes)`.
 public typealias ReadCallback = (Stream, Int32, UnsafeRawBufferPointer) -> Void
 
 /// A callback for a connection waiting on a listening stream: `(server, status)`.
@@ -14,6 +15,10 @@ public typealias ConnectionCallback = (Stream, Int32) -> Void
 /// States: idle (no connection) → connecting → open (→ end of input, shut down) or
 /// failed, or listening; then closing → closed. `isReadable` and `isWritable` track the two
 /// directions separately, so a half-closed stream can still write.
+///
+/// Threading: one loop, one thread. Not `Sendable`: use it on its loop's thread only —
+/// from the loop's callbacks, or from code isolated to its ``LoopThread``. Elsewhere,
+/// while the loop runs, every call throws ``UVError/wrongThread``.
 public class Stream: Handle {
     enum Phase {
         /// No connection yet; `failed`: a connect failed (libuv cannot reuse the
@@ -103,7 +108,7 @@ public class Stream: Handle {
         }
     }
 
-    /// Bytes accepted by ``write(_:completion:)`` and not yet handed to the kernel.
+    /// Bytes accepted by the writes and not yet handed to the kernel.
     public var writeQueueSize: Int { isClosing ? 0 : writes.size }
 
     /// The stream got a connection (connect finished, accept, or an adopted fd).
@@ -330,7 +335,7 @@ public class Stream: Handle {
         try check(uv_fileno(handle.handle, &fd))
     }
 
-    /// Writes one buffer; see ``write(_:completion:)-(UnsafeBufferPointer<uv_buf_t>,_)``.
+    /// Writes one buffer; see the `uv_buf_t` form of `write`, `write(_:sendHandle:completion:)`.
     public func write(_ bytes: UnsafeRawBufferPointer, completion: RequestCompletion) throws(UVError) {
         var buffer = uv_buf_t(
             base: UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: CChar.self)),
@@ -529,6 +534,8 @@ public class Stream: Handle {
             // Crossings alternate, so the oldest unreported one ended in this state:
             let blocked = isWriteBlocked != (unreportedCrossings % 2 == 1)
             writabilityCallback?(self, !blocked)
+            // The async layer's writers wait for this too (nil unless it is in use).
+            observer?.streamWritabilityChanged(self, writable: !blocked)
         }
     }
 

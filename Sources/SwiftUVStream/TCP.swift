@@ -1,6 +1,10 @@
 import CLibUV
 
 /// A TCP stream.
+///
+/// Threading: one loop, one thread. Not `Sendable`: use it on its loop's thread only —
+/// from the loop's callbacks, or from code isolated to its ``LoopThread``. Elsewhere,
+/// while the loop runs, every call throws ``UVError/wrongThread``.
 public final class TCP: Stream {
     /// Creates a TCP stream. `family` 0 creates the socket lazily (at bind, connect or
     /// open); `AF_INET` or `AF_INET6` creates it now.
@@ -31,7 +35,7 @@ public final class TCP: Stream {
     }
 
     /// Binds to a numeric address and port (0 = any free port). libuv defers
-    /// `UV_EADDRINUSE` to ``listen(backlog:_:)`` or ``connect(to:port:completion:)``.
+    /// `UV_EADDRINUSE` to ``Stream/listen(backlog:_:)`` or ``connect(to:port:completion:)``.
     public func bind(host: String, port: Int, ipv6Only: Bool = false) throws(UVError) {
         try checkUsable()
         let flags = ipv6Only ? UInt32(UV_TCP_IPV6ONLY.rawValue) : 0

@@ -1,6 +1,10 @@
 import CLibUV
 
 /// A terminal stream.
+///
+/// Threading: one loop, one thread. Not `Sendable`: use it on its loop's thread only —
+/// from the loop's callbacks, or from code isolated to its ``LoopThread``. Elsewhere,
+/// while the loop runs, every call throws ``UVError/wrongThread``.
 public final class TTY: Stream {
     /// Terminal modes.
     public enum Mode: Int32, Sendable {

@@ -1,9 +1,16 @@
 import CLibUV
 
 /// A timer: runs a callback after a timeout, then optionally repeatedly.
+///
+/// Threading: one loop, one thread. Not `Sendable`: use it on its loop's thread only —
+/// from the loop's callbacks, or from code isolated to its ``LoopThread``. Elsewhere,
+/// while the loop runs, every call throws ``UVError/wrongThread``.
 public final class Timer: Handle {
     private var callback: ((Timer) -> Void)?
 
+    /// Creates a stopped timer on `loop`.
+    ///
+    /// Threading: on the loop's thread, like every method of a handle.
     public init(loop: Loop) throws(UVError) {
         try loop.checkUsable()
         super.init(loop: loop, kind: .timer, type: UV_TIMER)
@@ -45,6 +52,7 @@ public final class Timer: Handle {
         isClosing ? 0 : uv_timer_get_repeat(timer)
     }
 
+    /// Sets the repeat interval in ms (0: one-shot); it takes effect at the next expiry.
     public func setRepeatInterval(_ interval: UInt64) throws(UVError) {
         try checkUsable()
         uv_timer_set_repeat(timer, interval)

@@ -4,10 +4,15 @@ import CLibUV
 ///
 /// Codes are libuv's (`UV_EOF`, `UV_ECONNRESET`, ...) plus the library's own
 /// ``UVError/closed`` and ``UVError/wrongThread`` in a range libuv does not use.
+/// Every throwing call of the library throws it typed (`throws(UVError)`), so a
+/// `catch` sees a `UVError` without a cast. ``status`` gives the code as a ``StatusCode``.
+///
+/// Threading: a value, `Sendable`: any thread.
 public struct UVError: Error, Equatable, Hashable, Sendable, CustomStringConvertible {
     /// The negative code (`UV_E*` or one of the library's own).
     public let code: Int32
 
+    /// The error for a negative code (libuv's or the library's own).
     public init(code: Int32) {
         self.code = code
     }
@@ -17,18 +22,31 @@ public struct UVError: Error, Equatable, Hashable, Sendable, CustomStringConvert
     /// The call came from a thread that does not own the running loop.
     public static let wrongThread = UVError(code: -5002)
 
+    /// `UV_EINVAL`: an argument is invalid, or the call does not fit the handle's state.
     public static let invalidArgument = UVError(code: UV_EINVAL.rawValue)
+    /// `UV_EAGAIN`: nothing can be done now (try_write, accept with nothing waiting).
     public static let tryAgain = UVError(code: UV_EAGAIN.rawValue)
+    /// `UV_EBUSY`: the resource is in use (closing a loop with live handles, a reentrant run).
     public static let busy = UVError(code: UV_EBUSY.rawValue)
+    /// `UV_ECANCELED`: the request was cancelled (its handle closed, or its task was cancelled).
     public static let canceled = UVError(code: UV_ECANCELED.rawValue)
+    /// `UV_EOF`: the end of the stream.
     public static let endOfFile = UVError(code: UV_EOF.rawValue)
+    /// `UV_EPIPE`: the stream is not writable (never connected, shut down, or failed).
     public static let brokenPipe = UVError(code: UV_EPIPE.rawValue)
+    /// `UV_ENOTCONN`: the stream is not connected (or not readable, or already shut down).
     public static let notConnected = UVError(code: UV_ENOTCONN.rawValue)
+    /// `UV_EBADF`: no usable file descriptor.
     public static let badFileDescriptor = UVError(code: UV_EBADF.rawValue)
+    /// `UV_ENOTSOCK`: the descriptor is not a socket.
     public static let notSocket = UVError(code: UV_ENOTSOCK.rawValue)
+    /// `UV_ENOBUFS`: a buffer is too small for the result.
     public static let noBufferSpace = UVError(code: UV_ENOBUFS.rawValue)
+    /// `UV_EALREADY`: a connect is already in progress.
     public static let alreadyInProgress = UVError(code: UV_EALREADY.rawValue)
+    /// `UV_EISCONN`: the stream is already connected.
     public static let alreadyConnected = UVError(code: UV_EISCONN.rawValue)
+    /// `UV_ENOMEM`: out of memory.
     public static let outOfMemory = UVError(code: UV_ENOMEM.rawValue)
 
     /// The symbolic name without prefix ("ECONNREFUSED"); "UNKNOWN" for a code the
@@ -39,6 +57,7 @@ public struct UVError: Error, Equatable, Hashable, Sendable, CustomStringConvert
     /// library does not know.
     public var message: String { String(cString: Self.messagePointer(code)) }
 
+    /// "NAME: message", as in "ECONNREFUSED: connection refused".
     public var description: String { "\(name): \(message)" }
 
     /// The name as a C string in static storage; never leaks (libuv's own

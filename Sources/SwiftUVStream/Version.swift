@@ -1,9 +1,12 @@
 import CLibUV
 
-/// The library's version.
+/// The library's version (constants: any thread).
 public enum Version {
+    /// The major version: incompatible API changes.
     public static let major = 0
+    /// The minor version: compatible additions.
     public static let minor = 1
+    /// The patch version: fixes.
     public static let patch = 0
     /// (major << 16) | (minor << 8) | patch
     public static let packed = UInt32(major << 16 | minor << 8 | patch)

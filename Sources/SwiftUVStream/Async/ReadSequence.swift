@@ -1,0 +1,215 @@
+import CLibUV
+
+/// The data arriving on a stream as an asynchronous sequence of chunks, with bounded
+/// buffering: what the consumer has not taken yet waits in a buffer that stops reading
+/// (`readStop`) once it holds more than the high watermark and starts reading again
+/// (`readStart`) when the consumer has drained it to the low watermark. A slow consumer
+/// therefore slows the peer down (the kernel's buffers fill, then TCP's window) instead
+/// of growing memory: at most the high watermark plus one read (the loop's buffer
+/// size) is ever buffered.
+///
+/// ```swift
+/// for try await chunk in try connection.reads() {
+///     try await connection.write(chunk)        // an echo
+/// }
+/// // the loop ended: the peer shut its side down (EOF)
+/// ```
+///
+/// - The sequence ends (`nil`) at the end of the stream (EOF), once; the stream can
+///   still be written and shut down (half-close).
+/// - A read error (`ECONNRESET`, ...) is thrown once, after the chunks that came
+///   before it; the sequence then ends.
+/// - Closing the stream resumes a waiting iteration with ``UVError/canceled``; later
+///   iterations throw ``UVError/closed``.
+/// - Cancelling the iterating task stops reading and closes the stream (the
+///   iteration throws ``UVError/canceled``).
+///
+/// A stream has one read buffer: every `reads()` sequence of a stream, and every
+/// iterator of one, takes from it (iterate again after a `break` to continue where it
+/// stopped). Two tasks waiting at once is ``UVError/busy``. Reading with the callback
+/// API (``Stream/readStart(_:)``, ``Stream/readStop()``) while a sequence is in use
+/// takes the data away from it.
+///
+/// Threading: iterate on the loop's thread (in code isolated to a ``LoopThread``).
+public struct ReadSequence: AsyncSequence {
+    /// A chunk: the bytes of one read, copied out of the loop's shared buffer.
+    public typealias Element = [UInt8]
+    /// Reads fail with ``UVError``.
+    public typealias Failure = UVError
+
+    /// The stream read.
+    public let stream: Stream
+    /// Reading stops while more than this many bytes wait for the consumer.
+    public let highWatermark: Int
+    /// Reading starts again when the consumer has drained the buffer to this many bytes.
+    public let lowWatermark: Int
+
+    init(stream: Stream, highWatermark: Int, lowWatermark: Int) {
+        self.stream = stream
+        self.highWatermark = highWatermark
+        self.lowWatermark = lowWatermark
+    }
+
+    /// Bytes read and not yet taken by the consumer (0 before the first iteration and
+    /// once the stream has closed). On the loop's thread, like the stream.
+    public var bufferedByteCount: Int {
+        guard !stream.isClosed, let state = stream.observer as? AsyncState else { return 0 }
+        return state.reader?.buffered ?? 0
+    }
+
+    /// Makes an iterator; reading starts at its first `next`.
+    public func makeAsyncIterator() -> Iterator {
+        Iterator(sequence: self)
+    }
+
+    /// Takes chunks from the stream's read buffer, reading as needed.
+    public struct Iterator: AsyncIteratorProtocol {
+        let sequence: ReadSequence
+        private var finished = false
+
+        init(sequence: ReadSequence) {
+            self.sequence = sequence
+        }
+
+        /// The next chunk, or nil at the end of the stream. Suspends while nothing is
+        /// buffered.
+        ///
+        /// - Throws: the read error (once); ``UVError/notConnected`` if the stream
+        ///   cannot be read (not connected, listening, output only, already at its
+        ///   end through the callback API); ``UVError/busy`` if another task is
+        ///   waiting for the same stream; ``UVError/canceled`` if the stream closes
+        ///   (or the task is cancelled) while waiting; ``UVError/closed`` afterwards.
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(UVError) -> [UInt8]? {
+            if finished { return nil }
+            let stream = sequence.stream
+            try stream.loop.checkThread()
+            if stream.isClosing { throw .closed }
+            if Task.isCancelled {
+                stream.closeOnLoopThread(nil)
+                throw .canceled
+            }
+            let state: ReadState
+            if let existing = stream.asyncState.reader {
+                state = existing
+            } else {
+                state = ReadState()
+                stream.asyncState.reader = state
+            }
+            state.highWatermark = sequence.highWatermark
+            state.lowWatermark = sequence.lowWatermark
+            guard let chunk = try await state.next(stream) else {
+                finished = true
+                return nil
+            }
+            return chunk
+        }
+
+        /// The next chunk; see ``next(isolation:)``. Runs on the caller's actor, as
+        /// `for try await` does, so a manual `iterator.next()` works in code isolated to
+        /// the ``LoopThread``.
+        public nonisolated(nonsending) mutating func next() async throws(UVError) -> [UInt8]? {
+            try await next(isolation: #isolation)
+        }
+    }
+}
+
+extension Stream {
+    /// The bytes arriving on the stream, as an asynchronous sequence of chunks whose
+    /// buffering is bounded by watermarks; see ``ReadSequence``.
+    ///
+    /// - Parameters:
+    ///   - highWatermark: Reading stops while more than this many bytes wait for the
+    ///     consumer (at least 0).
+    ///   - lowWatermark: Reading resumes once the consumer has drained the buffer to
+    ///     this many bytes (`0 <= lowWatermark <= highWatermark`).
+    /// - Throws: ``UVError/invalidArgument`` for watermarks out of order.
+    public func reads(highWatermark: Int = 65536, lowWatermark: Int = 16384) throws(UVError) -> ReadSequence {
+        guard lowWatermark >= 0, lowWatermark <= highWatermark else { throw .invalidArgument }
+        return ReadSequence(stream: self, highWatermark: highWatermark, lowWatermark: lowWatermark)
+    }
+}
+
+/// A stream's async read buffer (on the loop's thread only).
+final class ReadState {
+    private enum End {
+        case endOfFile
+        case failure(UVError)
+    }
+
+    private var chunks = RingBuffer<[UInt8]>()
+    private(set) var buffered = 0
+    var highWatermark = 65536
+    var lowWatermark = 16384
+    /// Reading was stopped because the buffer went above the high watermark.
+    private var isPaused = false
+    private var end: End?
+    private var waiter: CheckedContinuation<Result<[UInt8]?, UVError>, Never>?
+
+    /// The read callback, made once.
+    private lazy var callback: ReadCallback = { [weak self] stream, status, bytes in
+        self?.didRead(stream, status, bytes)
+    }
+
+    func next(_ stream: Stream, isolation: isolated (any Actor)? = #isolation) async throws(UVError) -> [UInt8]? {
+        if let chunk = chunks.removeFirst() {
+            buffered -= chunk.count
+            if isPaused, buffered <= lowWatermark {
+                isPaused = false
+                if end == nil, stream.isReadable { try stream.readStart(callback) }
+            }
+            return chunk
+        }
+        if let end {
+            self.end = .endOfFile
+            switch end {
+            case .endOfFile: return nil
+            case .failure(let error): throw error
+            }
+        }
+        guard waiter == nil else { throw .busy }
+        isPaused = false
+        try stream.readStart(callback)
+        let result = await suspend(on: stream) { continuation in
+            waiter = continuation
+        }
+        return try result.get()
+    }
+
+    private func didRead(_ stream: Stream, _ status: Int32, _ bytes: UnsafeRawBufferPointer) {
+        if status == 0 {
+            if let waiter {
+                self.waiter = nil
+                waiter.resume(returning: .success(Array(bytes)))
+                return
+            }
+            chunks.append(Array(bytes))
+            buffered += bytes.count
+            if buffered > highWatermark, !isPaused {
+                isPaused = true
+                try? stream.readStop()
+            }
+            return
+        }
+        // The core has stopped reading: end of stream or read error, reported once.
+        let ending: End = status == UV_EOF.rawValue ? .endOfFile : .failure(UVError(code: status))
+        if let waiter {
+            self.waiter = nil
+            end = .endOfFile
+            switch ending {
+            case .endOfFile: waiter.resume(returning: .success(nil))
+            case .failure(let error): waiter.resume(returning: .failure(error))
+            }
+        } else {
+            end = ending
+        }
+    }
+
+    func handleDidClose() {
+        chunks = RingBuffer()
+        buffered = 0
+        if let waiter {
+            self.waiter = nil
+            waiter.resume(returning: .failure(.canceled))
+        }
+    }
+}
