@@ -120,31 +120,44 @@ def build_dir(args) -> str:
     return os.path.abspath(args.build_dir)
 
 
-def nio_binary(args, notes) -> str | None:
-    """Builds bench/swift (SwiftNIO echo server) with its own scratch path; None if it cannot."""
-    scratch = os.path.join(SWIFT_PKG, ".build")
+def swift_binary(args, notes, label, package, scratch, product, extra=()) -> str | None:
+    """Builds `product` of the SwiftPM package at `package` in release mode with its own
+    scratch path; the binary's path, or None (with a note) if it cannot."""
     if shutil.which("swift") is None:
-        notes.append("SwiftNIO: skipped, no `swift` on PATH")
+        notes.append("%s: skipped, no `swift` on PATH" % label)
         return None
-    command = ["swift", "build", "-c", "release", "--package-path", SWIFT_PKG,
-               "--scratch-path", scratch, "--product", "NIOEchoServer"]
+    command = ["swift", "build", "-c", "release", "--package-path", package,
+               "--scratch-path", scratch, "--product", product, *extra]
     if not args.no_swift_build:
-        print("== bench: %s" % " ".join(command[:4] + ["bench/swift", "..."]), flush=True)
+        print("== bench: swift build -c release --product %s" % product, flush=True)
         try:
             r = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                timeout=1800)
         except subprocess.TimeoutExpired:
-            notes.append("SwiftNIO: skipped, `swift build` in bench/swift timed out")
+            notes.append("%s: skipped, `swift build` timed out" % label)
             return None
         if r.returncode != 0:
             tail = " / ".join(r.stdout.strip().splitlines()[-3:])
-            notes.append("SwiftNIO: skipped, `swift build` in bench/swift failed: %s" % tail)
+            notes.append("%s: skipped, `swift build` failed: %s" % (label, tail))
             return None
-    path = os.path.join(scratch, "release", "NIOEchoServer")
+    path = os.path.join(scratch, "release", product)
     if not os.path.exists(path):
-        notes.append("SwiftNIO: skipped, %s was not built" % os.path.relpath(path, REPO))
+        notes.append("%s: skipped, %s was not built" % (label, os.path.relpath(path, REPO)))
         return None
     return path
+
+
+def nio_binary(args, notes) -> str | None:
+    """The SwiftNIO echo server of bench/swift."""
+    return swift_binary(args, notes, "SwiftNIO", SWIFT_PKG, os.path.join(SWIFT_PKG, ".build"),
+                        "NIOEchoServer")
+
+
+def swift_face_binary(args, notes) -> str | None:
+    """The Swift face's echo server (swiftuvstream-echo), built like the C library's
+    release build: without run-time exclusivity checks (see CMakeLists.txt)."""
+    return swift_binary(args, notes, "Swift face", REPO, os.path.join(REPO, ".build-bench"),
+                        "swiftuvstream-echo", ("-Xswiftc", "-enforce-exclusivity=unchecked"))
 
 
 def server_table(args, notes):
@@ -154,11 +167,12 @@ def server_table(args, notes):
     have_uvloop = _importable(python, "uvloop")
     lib = os.path.join(b, "libswiftuvstream.so")
     nio = nio_binary(args, notes) if "swiftnio" in args.servers else None
+    swift_face = swift_face_binary(args, notes) if "swift_face" in args.servers else None
     servers = [
         ("raw", "raw libuv (C)", [os.path.join(b, "bench", "raw_libuv_echo")], {}, None),
         ("c_face", "C face", [os.path.join(b, "bench", "uvs_echo")], {}, None),
-        ("swift_face", "Swift face", None, {},
-         "not yet available (the Swift face's server is not written yet)"),
+        ("swift_face", "Swift face", [swift_face, "server", "--port"] if swift_face else None, {},
+         None if swift_face else "Swift face server not built (see notes)"),
         ("swiftnio", "SwiftNIO (1 thread)", [nio] if nio else None, {},
          None if nio else "SwiftNIO server not built (see notes)"),
         ("python_face", "Python face", [python, os.path.join(BENCH, "servers", "python_face_echo.py")],
