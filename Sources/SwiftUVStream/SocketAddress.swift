@@ -27,7 +27,8 @@ public struct SocketAddress: Equatable, Hashable, Sendable {
         guard (0...65535).contains(port) else { throw .invalidArgument }
         var storage = sockaddr_storage()
         return try withUnsafeMutableBytes(of: &storage) { (raw) throws(UVError) -> Result in
-            let address = raw.baseAddress!.assumingMemoryBound(to: sockaddr.self)
+            guard let base = raw.baseAddress else { throw .invalidArgument }
+            let address = base.assumingMemoryBound(to: sockaddr.self)
             if uv_ip4_addr(host, Int32(port), UnsafeMutableRawPointer(address).assumingMemoryBound(to: sockaddr_in.self)) != 0,
                uv_ip6_addr(host, Int32(port), UnsafeMutableRawPointer(address).assumingMemoryBound(to: sockaddr_in6.self)) != 0 {
                 throw .invalidArgument
@@ -43,7 +44,8 @@ public struct SocketAddress: Equatable, Hashable, Sendable {
         var storage = sockaddr_storage()
         var length = Int32(MemoryLayout<sockaddr_storage>.size)
         return try withUnsafeMutableBytes(of: &storage) { (raw) throws(UVError) -> SocketAddress in
-            let address = raw.baseAddress!.assumingMemoryBound(to: sockaddr.self)
+            guard let base = raw.baseAddress else { throw .invalidArgument }
+            let address = base.assumingMemoryBound(to: sockaddr.self)
             try check(fill(address, &length))
             var text = [CChar](repeating: 0, count: 64)
             let family = Int32(address.pointee.sa_family)
@@ -60,7 +62,7 @@ public struct SocketAddress: Equatable, Hashable, Sendable {
             default:
                 throw UVError(code: UV_EAFNOSUPPORT.rawValue)
             }
-            let host = text.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+            let host = String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             return SocketAddress(host: host, port: Int(UInt16(bigEndian: port)), family: family)
         }
     }
