@@ -232,6 +232,8 @@ cf_buf cf_str(const char *s);
 int cf_write_str(cf_h *h, const char *s, const char *tag);
 /* Closes without a callback (cleanup whose order does not matter). */
 void cf_close_quiet(cf_h *h);
+/* Closes with cf_trace_cb, records "close(label) -> RC", then cf_run(loop). */
+void cf_close_run(cf_loop *loop, cf_h *h);
 /* Set by a scenario that closed the loop itself: the runner frees it instead of
  * tearing it down. */
 extern int cf_loop_closed;

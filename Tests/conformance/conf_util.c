@@ -462,3 +462,8 @@ int cf_write_str(cf_h *h, const char *s, const char *tag) {
 void cf_close_quiet(cf_h *h) {
     if (h) O->close(h, NULL, NULL);
 }
+
+void cf_close_run(cf_loop *loop, cf_h *h) {
+    tr_rc("close", h, O->close(h, cf_trace_cb, NULL));
+    cf_run(loop);
+}

@@ -17,8 +17,7 @@ static void s_loop_close_busy(cf_loop *loop) {
     tr("loop_close (close callback not run yet) -> %s", cf_err_name(O->loop_close(loop)));
     cf_run_mode(loop, CF_RUN_NOWAIT);
     tr("loop_close (timer open) -> %s", cf_err_name(O->loop_close(loop)));
-    tr_rc("close", tm, O->close(tm, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, tm);
     int rc = O->loop_close(loop);
     tr("loop_close -> %s", cf_err_name(rc));
     if (rc == 0) cf_loop_closed = 1;
@@ -31,8 +30,7 @@ static void s_timer_again_repeat0(cf_loop *loop) {
     tr_rc("timer_again", t, O->timer_again(t));
     tr("is_active(oneshot) = %d", O->is_active(t));
     cf_run(loop);
-    tr_rc("close", t, O->close(t, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, t);
 }
 
 /* timer_again: EINVAL before any start; with a repeat it restarts with the repeat as
@@ -55,8 +53,7 @@ static void s_timer_again_basics(cf_loop *loop) {
     cf_run(loop);
     tr("timer callbacks: %d", again_count);
     tr_rc("timer_stop again", t, O->timer_stop(t));
-    tr_rc("close", t, O->close(t, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, t);
 }
 
 /* A handle closed inside its own callback; close callbacks of handles closed one after

@@ -60,8 +60,7 @@ static void s_pipe_connect_missing(cf_loop *loop) {
     cf_h *p = cf_pipe(loop, "client", 0);
     tr_rc("pipe_connect", p, O->pipe_connect(p, cf_path("no-such.sock"), cf_trace_cb, NULL));
     cf_run(loop);
-    tr_rc("close", p, O->close(p, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, p);
 }
 
 /* pipe_connect to a socket that is bound but not listening. */
@@ -77,8 +76,7 @@ static void s_pipe_connect_refused(cf_loop *loop) {
     tr_rc("pipe_connect", p, O->pipe_connect(p, path, cf_trace_cb, NULL));
     cf_run(loop);
     close(fd);
-    tr_rc("close", p, O->close(p, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, p);
 }
 
 /* A pipe connected to a listening pipe handle of the same loop. */
@@ -132,8 +130,7 @@ static void s_pipe_bind_long_path(cf_loop *loop) {
     tr_rc("pipe_bind (140-byte path)", s, O->pipe_bind(s, longp));
     tr("socket file at the 140-byte path: %s", exists(longp) ? "yes" : "no");
     tr("socket file at the path cut to 107 bytes: %s", exists(cut) ? "yes" : "no");
-    tr_rc("close", s, O->close(s, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, s);
 }
 
 static void s_pipe_connect_long_path(cf_loop *loop) {
@@ -150,8 +147,7 @@ static void s_pipe_connect_long_path(cf_loop *loop) {
     tr("the socket at the 107-byte prefix got a connection: %s", a >= 0 ? "yes" : "no");
     if (a >= 0) close(a);
     close(lfd);
-    tr_rc("close", p, O->close(p, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, p);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -255,10 +251,8 @@ static void s_pipe_ipc_tcp_and_pipe(cf_loop *loop) {
     tr_rc("write2 tcp", a, O->write2(a, &bt, 1, tcp, cf_trace_cb_tag, "sent tcp"));
     tr_rc("write2 pipe", a, O->write2(a, &bp, 1, x, cf_trace_cb_tag, "sent pipe"));
     cf_run(loop);
-    tr_rc("close", tcp, O->close(tcp, cf_trace_cb, NULL));
-    cf_run(loop);
-    tr_rc("close", x, O->close(x, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, tcp);
+    cf_close_run(loop, x);
     tr_rc("read_start", b, O->read_start(b, ipc_read_cb, NULL));
     cf_run(loop);
     cf_peer_expect(peer, 16, 0, "tcp peer");
@@ -304,8 +298,7 @@ static void pipe_open_and_use(cf_loop *loop, int fd, const char *label) {
     cf_write_str(p, "x", "write");
     tr_rc("read_start", p, O->read_start(p, cf_trace_cb, NULL));
     cf_run(loop);
-    tr_rc("close", p, O->close(p, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, p);
 }
 
 static void s_pipe_open_regular_file(cf_loop *loop) {
@@ -331,12 +324,10 @@ static void s_pipe_open_anonymous(cf_loop *loop) {
     tr_flags(w);
     cf_write_str(w, "through the pipe", "w1");
     cf_run(loop);
-    tr_rc("close", w, O->close(w, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, w);
     tr_rc("read_start", r, O->read_start(r, cf_trace_cb, NULL));
     cf_run(loop);
-    tr_rc("close", r, O->close(r, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, r);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -367,10 +358,8 @@ static void s_pipe_eof_half_close(cf_loop *loop) {
     tr_rc("read_start", a, O->read_start(a, cf_trace_cb, NULL));
     cf_run(loop);
     tr_writable(a);
-    tr_rc("close", a, O->close(a, cf_trace_cb, NULL));
-    cf_run(loop);
-    tr_rc("close", b, O->close(b, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, a);
+    cf_close_run(loop, b);
 }
 
 
@@ -391,8 +380,7 @@ static void s_pipe_connect_twice(cf_loop *loop) {
 static void s_pipe_listen_unbound(cf_loop *loop) {
     cf_h *p = cf_pipe(loop, "unbound", 0);
     tr_rc("listen", p, O->listen(p, 16, cf_trace_cb, NULL));
-    tr_rc("close", p, O->close(p, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, p);
 }
 
 /* A TCP handle received over an IPC pipe, accepted into a pipe handle (the wrong kind),

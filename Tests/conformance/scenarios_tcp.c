@@ -15,6 +15,23 @@
 
 #include "conf_ops.h"
 
+/* A TCP handle bound to 127.0.0.1:0 and listening (backlog 16), tracing bind and listen. */
+static cf_h *tcp_listener(cf_loop *loop, const char *label, cf_cb cb) {
+    cf_h *s = cf_tcp(loop, label, 0);
+    tr_rc("bind", s, O->tcp_bind(s, "127.0.0.1", 0));
+    tr_rc("listen", s, O->listen(s, 16, cb, NULL));
+    return s;
+}
+
+/* Listen with cb, connect one blocking peer, run the loop, close the peer. */
+static void serve_one_peer(cf_loop *loop, cf_cb cb) {
+    cf_h *s = tcp_listener(loop, "server", cb);
+    int c = cf_peer_connect(O->tcp_port(s));
+    tr("peer connected: %s", c >= 0 ? "yes" : "no");
+    cf_run(loop);
+    close(c);
+}
+
 static void set_sndbuf(cf_h *h, int size) {
     int fd = O->fileno(h);
     if (fd >= 0) setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size);
@@ -69,8 +86,7 @@ static void s_tcp_write_order(cf_loop *loop) {
     cf_sink_join(sink, "peer");
     free(scratch);
     close(peer);
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, c);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -94,8 +110,7 @@ static void s_tcp_write_before_connect(cf_loop *loop) {
     cf_peer_expect(peer, 0, 1, "peer");
     close(peer);
     close(lfd);
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, c);
 }
 
 /* Writes issued before a connect that fails are cancelled after its callback. */
@@ -108,8 +123,7 @@ static void s_tcp_write_before_connect_refused(cf_loop *loop) {
     cf_write_str(c, "two", "w2");
     cf_run(loop);
     close(bfd);
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, c);
 }
 
 /* A shutdown issued before a connect that fails. */
@@ -129,8 +143,7 @@ static void s_tcp_shutdown_before_connect_refused(cf_loop *loop) {
     cf_run_once_until(loop, &refused_connect_done, 1000);
     cf_run_until_idle(loop, 20);
     close(bfd);
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, c);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -202,12 +215,10 @@ static void s_tcp_close_during_connect(cf_loop *loop) {
     cf_h *c = cf_tcp(loop, "c1", 0);
     tr_rc("tcp_connect", c, O->tcp_connect(c, "127.0.0.1", port, cf_trace_cb, NULL));
     cf_write_str(c, "x", "w1");
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, c);
     cf_h *r = cf_tcp(loop, "c2-refused", 0);
     tr_rc("tcp_connect", r, O->tcp_connect(r, "127.0.0.1", bport, cf_trace_cb, NULL));
-    tr_rc("close", r, O->close(r, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, r);
     close(lfd);
     close(bfd);
 }
@@ -225,8 +236,7 @@ static void s_tcp_shutdown_twice(cf_loop *loop) {
     cf_run(loop);
     cf_peer_expect(peer, 0, 1, "peer");
     close(peer);
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, c);
 }
 
 /* After shutdown: queued writes are flushed first, the stream is not writable, writes
@@ -255,8 +265,7 @@ static void s_tcp_shutdown_flush_then_epipe(cf_loop *loop) {
     tr_rc("read_start", c, O->read_start(c, cf_trace_cb, NULL));
     cf_run(loop);
     tr_writable(c);
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, c);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -285,8 +294,7 @@ static void s_tcp_eof_half_close(cf_loop *loop) {
     cf_run(loop);
     cf_peer_expect(peer, 0, 1, "peer");
     close(peer);
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, c);
 }
 
 /* A reset by the peer is a read error, reported once; then the stream is neither
@@ -303,8 +311,7 @@ static void s_tcp_peer_reset(cf_loop *loop) {
     tr_rc("shutdown", c, O->shutdown(c, cf_trace_cb, NULL));
     tr_rc("read_start", c, O->read_start(c, cf_trace_cb, NULL));
     cf_run(loop);
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, c);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -342,8 +349,7 @@ static void s_tcp_read_stop_in_cb(cf_loop *loop) {
     cf_source_join(src);
     tr("bytes read: %zu of %zu", stop_bytes, n);
     close(peer);
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, c);
 }
 
 /* read_start / read_stop repeated, in and out of the read callback. */
@@ -372,8 +378,7 @@ static void s_tcp_read_start_stop_repeat(cf_loop *loop) {
     tr_rc("read_start", c, O->read_start(c, cf_trace_cb, NULL));
     cf_run(loop);
     close(peer);
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, c);
 }
 
 /* read_start while already reading. */
@@ -386,8 +391,7 @@ static void s_tcp_read_start_twice(cf_loop *loop) {
     shutdown(peer, SHUT_WR);
     cf_run(loop);
     close(peer);
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, c);
 }
 
 /* ------------------------------------------------------------------------------ */
@@ -433,9 +437,7 @@ static void da_timer_cb(const cf_event *ev) {
 
 static void s_tcp_delayed_accept(cf_loop *loop) {
     da.loop = loop;
-    da.server = cf_tcp(loop, "server", 0);
-    tr_rc("bind", da.server, O->tcp_bind(da.server, "127.0.0.1", 0));
-    tr_rc("listen", da.server, O->listen(da.server, 16, da_connection_cb, NULL));
+    da.server = tcp_listener(loop, "server", da_connection_cb);
     da.port = O->tcp_port(da.server);
     int c1 = cf_peer_connect(da.port);
     tr("peer 1 connected: %s", c1 >= 0 ? "yes" : "no");
@@ -448,15 +450,11 @@ static void s_tcp_delayed_accept(cf_loop *loop) {
 
 /* accept with nothing pending. */
 static void s_tcp_accept_nothing_pending(cf_loop *loop) {
-    cf_h *s = cf_tcp(loop, "server", 0);
-    tr_rc("bind", s, O->tcp_bind(s, "127.0.0.1", 0));
-    tr_rc("listen", s, O->listen(s, 16, cf_trace_cb, NULL));
+    cf_h *s = tcp_listener(loop, "server", cf_trace_cb);
     cf_h *c = cf_tcp(loop, "client", 0);
     tr_rc("accept", c, O->accept(s, c));
-    tr_rc("close", s, O->close(s, cf_trace_cb, NULL));
-    cf_run(loop);
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, s);
+    cf_close_run(loop, c);
 }
 
 /* listen called twice on one stream; a connection then reaches one callback. */
@@ -511,9 +509,7 @@ static void s_tcp_bind_port_out_of_range(cf_loop *loop) {
 
 /* EADDRINUSE: bind succeeds, listen (or connect) reports it. */
 static void s_tcp_bind_addrinuse_deferred(cf_loop *loop) {
-    cf_h *a = cf_tcp(loop, "a", 0);
-    tr_rc("bind", a, O->tcp_bind(a, "127.0.0.1", 0));
-    tr_rc("listen", a, O->listen(a, 16, cf_trace_cb, NULL));
+    cf_h *a = tcp_listener(loop, "a", cf_trace_cb);
     int port = O->tcp_port(a);
     cf_h *b = cf_tcp(loop, "b", 0);
     tr_rc("bind same port", b, O->tcp_bind(b, "127.0.0.1", port));
@@ -538,8 +534,7 @@ static void s_tcp_connect_refused(cf_loop *loop) {
     cf_run(loop);
     tr_flags(c);
     close(bfd);
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, c);
 }
 
 /* accept into a client that already has a socket. */
@@ -557,21 +552,13 @@ static void busy_connection_cb(const cf_event *ev) {
 
 static void s_tcp_accept_into_busy_client(cf_loop *loop) {
     busy_loop = loop;
-    cf_h *s = cf_tcp(loop, "server", 0);
-    tr_rc("bind", s, O->tcp_bind(s, "127.0.0.1", 0));
-    tr_rc("listen", s, O->listen(s, 16, busy_connection_cb, NULL));
-    int c = cf_peer_connect(O->tcp_port(s));
-    tr("peer connected: %s", c >= 0 ? "yes" : "no");
-    cf_run(loop);
-    close(c);
+    serve_one_peer(loop, busy_connection_cb);
 }
 
 /* read_start (and write, shutdown) on streams that are not connected: a listening
  * stream, a stream with a socket but no connection, a stream without a socket. */
 static void s_tcp_read_start_not_connected(cf_loop *loop) {
-    cf_h *s = cf_tcp(loop, "listener", 0);
-    tr_rc("bind", s, O->tcp_bind(s, "127.0.0.1", 0));
-    tr_rc("listen", s, O->listen(s, 16, cf_trace_cb, NULL));
+    cf_h *s = tcp_listener(loop, "listener", cf_trace_cb);
     tr_rc("read_start", s, O->read_start(s, cf_trace_cb, NULL));
     tr_flags(s);
     cf_h *t = cf_tcp(loop, "socket-only", AF_INET);
@@ -702,8 +689,7 @@ static void open_and_use(cf_loop *loop, int fd, const char *label) {
     cf_write_str(t, "x", "write");
     tr_rc("read_start", t, O->read_start(t, cf_trace_cb, NULL));
     cf_run(loop);
-    tr_rc("close", t, O->close(t, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, t);
 }
 
 static void s_tcp_open_regular_file(cf_loop *loop) {
@@ -732,8 +718,7 @@ static void s_tcp_open_socket(cf_loop *loop) {
     cf_run(loop);
     cf_peer_expect(peer, 0, 1, "peer");
     close(peer);
-    tr_rc("close", t, O->close(t, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, t);
 }
 
 
@@ -749,8 +734,7 @@ static void s_tcp_write_to_reset_peer(cf_loop *loop) {
     cf_run(loop);
     cf_write_str(c, "second", "w2");
     cf_run(loop);
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, c);
 }
 
 /* Close inside a write callback: the writes still queued behind it are cancelled,
@@ -829,8 +813,7 @@ static void s_tcp_connect_twice(cf_loop *loop) {
     tr_rc("tcp_connect when connected", c, O->tcp_connect(c, "127.0.0.1", port, cf_trace_cb_tag, "third"));
     cf_run(loop);
     close(lfd);
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, c);
 }
 
 /* connect again after a refused connect, to a listening peer. */
@@ -845,8 +828,7 @@ static void s_tcp_connect_after_refused(cf_loop *loop) {
     cf_run(loop);
     close(bfd);
     close(lfd);
-    tr_rc("close", c, O->close(c, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, c);
 }
 
 /* accept from a TCP listener into a pipe handle. */
@@ -864,13 +846,7 @@ static void wk_connection_cb(const cf_event *ev) {
 
 static void s_tcp_accept_into_pipe(cf_loop *loop) {
     wk_loop = loop;
-    cf_h *s = cf_tcp(loop, "server", 0);
-    tr_rc("bind", s, O->tcp_bind(s, "127.0.0.1", 0));
-    tr_rc("listen", s, O->listen(s, 16, wk_connection_cb, NULL));
-    int c = cf_peer_connect(O->tcp_port(s));
-    tr("peer connected: %s", c >= 0 ? "yes" : "no");
-    cf_run(loop);
-    close(c);
+    serve_one_peer(loop, wk_connection_cb);
 }
 
 const cf_scenario cf_scenarios_tcp[] = {

@@ -14,6 +14,17 @@
 
 #include "conf_ops.h"
 
+/* openpty with both ends close-on-exec; traces "openpty failed" and returns 0 on failure. */
+static int open_pty(int *master, int *slave) {
+    if (openpty(master, slave, NULL, NULL, NULL) != 0) {
+        tr("openpty failed");
+        return 0;
+    }
+    fcntl(*master, F_SETFD, FD_CLOEXEC);
+    fcntl(*slave, F_SETFD, FD_CLOEXEC);
+    return 1;
+}
+
 static cf_h *tty(cf_loop *loop, const char *label, int fd, int readable) {
     cf_h *h = NULL;
     int rc = O->tty_new(loop, label, fd, readable, &h);
@@ -36,12 +47,7 @@ static void pty_read_cb(const cf_event *ev) {
  * input, a write that the master reads (with the terminal's \n -> \r\n), normal mode. */
 static void s_tty_pty(cf_loop *loop) {
     int master, slave;
-    if (openpty(&master, &slave, NULL, NULL, NULL) != 0) {
-        tr("openpty failed");
-        return;
-    }
-    fcntl(master, F_SETFD, FD_CLOEXEC);
-    fcntl(slave, F_SETFD, FD_CLOEXEC);
+    if (!open_pty(&master, &slave)) return;
     struct winsize ws;
     memset(&ws, 0, sizeof ws);
     ws.ws_col = 100;
@@ -62,8 +68,7 @@ static void s_tty_pty(cf_loop *loop) {
     cf_run(loop);
     cf_peer_expect(master, 6, 0, "master");
     tr_rc("set_mode normal", in, O->tty_set_mode(in, CF_TTY_NORMAL));
-    tr_rc("close", in, O->close(in, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, in);
     tr_rc("close", pty.out, O->close(pty.out, cf_trace_cb, NULL));
     cf_run(loop);
     close(master);
@@ -72,35 +77,23 @@ static void s_tty_pty(cf_loop *loop) {
 /* A TTY made for output (readable 0) on a pty: is it readable, can it read? */
 static void s_tty_output_not_readable(cf_loop *loop) {
     int master, slave;
-    if (openpty(&master, &slave, NULL, NULL, NULL) != 0) {
-        tr("openpty failed");
-        return;
-    }
-    fcntl(master, F_SETFD, FD_CLOEXEC);
-    fcntl(slave, F_SETFD, FD_CLOEXEC);
+    if (!open_pty(&master, &slave)) return;
     cf_h *out = tty(loop, "tty-out", slave, 0);
     if (out == NULL) return;
     tr_flags(out);
     tr_rc("read_start", out, O->read_start(out, cf_trace_cb, NULL));
-    tr_rc("close", out, O->close(out, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, out);
     close(master);
 }
 
 /* Who owns the descriptor: is the fd still open once the TTY handle has closed? */
 static void s_tty_close_keeps_fd(cf_loop *loop) {
     int master, slave;
-    if (openpty(&master, &slave, NULL, NULL, NULL) != 0) {
-        tr("openpty failed");
-        return;
-    }
-    fcntl(master, F_SETFD, FD_CLOEXEC);
-    fcntl(slave, F_SETFD, FD_CLOEXEC);
+    if (!open_pty(&master, &slave)) return;
     cf_h *t = tty(loop, "tty", slave, 0);
     if (t == NULL) return;
     tr("fileno(tty) is the fd given: %s", O->fileno(t) == slave ? "yes" : "no");
-    tr_rc("close", t, O->close(t, cf_trace_cb, NULL));
-    cf_run(loop);
+    cf_close_run(loop, t);
     int open_after = fcntl(slave, F_GETFD) >= 0;
     tr("fd still open after the close callback: %s", open_after ? "yes" : "no");
     if (open_after) close(slave);
