@@ -19,6 +19,48 @@ struct LoopThreadTests {
         #expect(outcome)
     }
 
+    @Test("child tasks made in run() prefer the loop's task executor: they run on the loop's thread")
+    func childTasksRunOnLoopThread() async throws {
+        let threads = try await onLoopThread { thread in
+            let loopThread = pthread_self()
+            let children = await withTaskGroup(of: pthread_t.self) { group in
+                for _ in 0..<4 {
+                    group.addTask { await threadOfNonisolatedCode() }
+                }
+                return await group.reduce(into: []) { $0.append($1) }
+            }
+            async let later = threadOfNonisolatedCode()
+            let unstructured = await Task(executorPreference: thread.taskExecutor) {
+                await threadOfNonisolatedCode()
+            }.value
+            return (loopThread, children + [await later, unstructured])
+        }
+        #expect(threads.1.count == 6)
+        #expect(threads.1.allSatisfy { $0 == threads.0 })
+    }
+
+    @Test("tasks that keep resuming each other do not starve the loop's I/O and timers")
+    func busyTasksDoNotStarveTheLoop() async throws {
+        let yields = try await onLoopThread { thread in
+            let stop = Unchecked(Progress())
+            // On the loop's task executor, each yield re-enqueues the task on the loop's
+            // own thread: it never leaves the local job queue.
+            let spinner = Task(executorPreference: thread.taskExecutor) {
+                var count = 0
+                while !stop.value.done {
+                    await Task.yield()
+                    count += 1
+                }
+                return count
+            }
+            try await thread.loop.sleep(milliseconds: 30)
+            stop.value.done = true
+            return await spinner.value
+        }
+        // The timer fired while the spinner was still yielding: the loop went on polling.
+        #expect(yields > 0)
+    }
+
     @Test("code not isolated to the thread gets wrongThread from the loop and its handles")
     func otherThreadsAreRejected() async throws {
         let thread = try LoopThread()
@@ -426,4 +468,11 @@ extension Handle {
     func closeWithoutWaiting() {
         try? close(nil)
     }
+}
+
+/// The thread a nonisolated async function runs on: the global pool's, unless the task
+/// prefers a task executor.
+private nonisolated func threadOfNonisolatedCode() async -> pthread_t {
+    await Task.yield()
+    return pthread_self()
 }

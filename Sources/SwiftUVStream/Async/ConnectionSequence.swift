@@ -131,13 +131,18 @@ extension ConnectionSequence {
         _ handler: nonisolated(nonsending) @escaping (Client) async throws -> Void
     ) async throws(UVError) {
         let running = RunningHandlers()
+        // Unstructured tasks do not inherit the task executor preference: set the
+        // loop's again, so a handler resumed by I/O continues on the loop's thread.
+        let preference = (isolation as? LoopThread)?.taskExecutor
         do throws(UVError) {
             for try await connection in self {
                 let id = running.nextID
                 running.nextID += 1
                 running.tasks[id] = Task {
                     _ = isolation
-                    _ = try? await runClosing(connection, handler)
+                    await withTaskExecutorPreference(preference) {
+                        _ = try? await runClosing(connection, handler)
+                    }
                     running.tasks[id] = nil
                     if running.tasks.isEmpty, let waiter = running.waiter {
                         running.waiter = nil

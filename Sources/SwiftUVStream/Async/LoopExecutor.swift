@@ -1,11 +1,11 @@
+import CLibUV
 import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A serial executor whose jobs run on a loop's thread: `enqueue` posts each job to the
-/// loop with ``Loop/post(_:)`` (the loop's one thread-safe call), and the loop runs it
-/// between its callbacks.
+/// The serial executor of a ``LoopThread``: its jobs run on the loop's thread, between
+/// the loop's callbacks.
 ///
 /// Every ``LoopThread`` has one and is the actor it serves, so code isolated to a
 /// ``LoopThread`` runs on the loop's thread and may use the loop and its handles
@@ -21,6 +21,12 @@ import Glibc
 /// }
 /// ```
 ///
+/// How a job gets there: a job enqueued on the loop's own thread — a task that an I/O
+/// callback resumes, the usual case — goes into a queue the loop drains in its check
+/// phase, right after the callbacks of the same iteration: no lock, no wake-up, no
+/// system call. A job from another thread is posted with ``Loop/post(_:)``, which wakes
+/// the loop.
+///
 /// Once its ``LoopThread`` has shut down, the executor still runs what is enqueued,
 /// one job at a time, on a helper thread; every call such a job makes on the closed
 /// loop or its handles throws ``UVError/closed``, so late tasks finish instead of
@@ -28,28 +34,42 @@ import Glibc
 ///
 /// Threading: `enqueue` may be called from any thread.
 public final class LoopExecutor: SerialExecutor, @unchecked Sendable {
-    // `Loop` is confined to its thread; the executor only calls its thread-safe
-    // `post` from elsewhere.
+    /// The same loop's thread as a task executor; see ``LoopTaskExecutor``.
+    public let taskExecutor: LoopTaskExecutor
+    // `Loop` is confined to its thread; from elsewhere the executor only calls `post`.
     private let loop: Loop
     /// The thread now running this executor's jobs (0: none yet).
     let servingThread = Atomic<UInt>(0)
+    /// The loop's thread while the local queue is attached (0: post every job).
+    private let localThread = Atomic<UInt>(0)
+    /// Jobs enqueued on the loop's thread, not yet run. Loop's thread only.
+    private var localJobs = RingBuffer<ExecutorQueueEntry>()
+    /// Drains `localJobs` after each iteration's I/O callbacks (started once, unreferenced).
+    private let drainHandle: UnsafeMutablePointer<uv_check_t>
+    /// Active while `localJobs` is not empty: keeps the loop from blocking in its poll
+    /// (and alive) when a job was enqueued outside the I/O phase.
+    private let pendingHandle: UnsafeMutablePointer<uv_idle_t>
+    private var isPendingHandleActive = false
+    private var isAttached = false
 
     init(loop: Loop) {
         self.loop = loop
+        drainHandle = .allocate(capacity: 1)
+        pendingHandle = .allocate(capacity: 1)
+        taskExecutor = LoopTaskExecutor()
+        taskExecutor.serial = self
+    }
+
+    deinit {
+        // Attached handles were closed by `detach()` before the loop closed.
+        drainHandle.deallocate()
+        pendingHandle.deallocate()
     }
 
     /// Runs `job` on the loop's thread (or, once the loop has closed, on the helper
     /// thread that serves closed executors).
     public func enqueue(_ job: consuming ExecutorJob) {
-        let job = UnownedJob(job)
-        let executor = asUnownedSerialExecutor()
-        do throws(UVError) {
-            try loop.post {
-                job.runSynchronously(on: executor)
-            }
-        } catch {
-            ClosedExecutorQueue.shared.enqueue(job, on: self)
-        }
+        enqueue(UnownedJob(job), as: .serial)
     }
 
     /// Reports a misuse if the caller is not on the thread that runs this executor's
@@ -64,6 +84,124 @@ public final class LoopExecutor: SerialExecutor, @unchecked Sendable {
     public func asUnownedSerialExecutor() -> UnownedSerialExecutor {
         UnownedSerialExecutor(ordinary: self)
     }
+
+    // MARK: Queueing
+
+    func enqueue(_ job: UnownedJob, as kind: ExecutorQueueEntry.Kind) {
+        let entry = ExecutorQueueEntry(job: job, kind: kind)
+        if localThread.load(ordering: .relaxed) == currentThreadID() {
+            localJobs.append(entry)
+            if !isPendingHandleActive {
+                isPendingHandleActive = true
+                uv_idle_start(pendingHandle, LoopExecutor.pendingCallback)
+            }
+            return
+        }
+        do throws(UVError) {
+            try loop.post { [self] in run(entry) }
+        } catch {
+            ClosedExecutorQueue.shared.enqueue(entry, on: self)
+        }
+    }
+
+    /// Runs one job the way its executor promised: a serial job isolated to this
+    /// executor, a task executor job on the task executor.
+    func run(_ entry: ExecutorQueueEntry) {
+        switch entry.kind {
+        case .serial:
+            entry.job.runSynchronously(
+                isolatedTo: asUnownedSerialExecutor(),
+                taskExecutor: taskExecutor.asUnownedTaskExecutor())
+        case .task:
+            entry.job.runSynchronously(on: taskExecutor.asUnownedTaskExecutor())
+        }
+    }
+
+    // MARK: The local queue
+
+    /// Starts taking jobs enqueued on this thread into the local queue. Called on the
+    /// loop's thread, before it runs the loop.
+    func attach() {
+        isAttached = true
+        uv_check_init(loop.raw, drainHandle)
+        uv_idle_init(loop.raw, pendingHandle)
+        let opaqueSelf = Unmanaged.passUnretained(self).toOpaque()
+        drainHandle.pointee.data = opaqueSelf
+        pendingHandle.pointee.data = opaqueSelf
+        uv_check_start(drainHandle, LoopExecutor.drainCallback)
+        uv_unref(UnsafeMutableRawPointer(drainHandle).assumingMemoryBound(to: uv_handle_t.self))
+        localThread.store(currentThreadID(), ordering: .relaxed)
+    }
+
+    /// Stops using the local queue (later jobs are posted) and closes its handles. Called
+    /// on the loop's thread before the loop closes; idempotent.
+    func detach() {
+        guard isAttached else { return }
+        isAttached = false
+        localThread.store(0, ordering: .relaxed)
+        runLocalJobs(limit: .max)
+        uv_close(UnsafeMutableRawPointer(drainHandle).assumingMemoryBound(to: uv_handle_t.self), nil)
+        uv_close(UnsafeMutableRawPointer(pendingHandle).assumingMemoryBound(to: uv_handle_t.self), nil)
+    }
+
+    /// Runs queued jobs, including those they enqueue, up to `limit` (so a pair of tasks
+    /// resuming each other cannot starve I/O: the rest runs after the next poll, which
+    /// does not block while the idle handle is active).
+    private func runLocalJobs(limit: Int) {
+        var budget = limit
+        while budget > 0, let entry = localJobs.removeFirst() {
+            run(entry)
+            budget -= 1
+        }
+        if localJobs.isEmpty, isPendingHandleActive {
+            isPendingHandleActive = false
+            uv_idle_stop(pendingHandle)
+        }
+    }
+
+    private static let drainCallback: uv_check_cb = { check in
+        guard let data = check?.pointee.data else { return }
+        Unmanaged<LoopExecutor>.fromOpaque(data).takeUnretainedValue().runLocalJobs(limit: 4096)
+    }
+
+    /// Nothing to do in the idle phase itself: the check phase drains the queue.
+    private static let pendingCallback: uv_idle_cb = { _ in }
+}
+
+/// A loop's thread as a task executor: a task that prefers it (`withTaskExecutorPreference`,
+/// `Task(executorPreference:)`, and the body of ``LoopThread/run(_:)``, whose child tasks
+/// inherit it) runs its nonisolated code on the loop's thread too, and resumes there after
+/// waiting for I/O — instead of hopping to the global pool and back.
+///
+/// Threading: `enqueue` may be called from any thread.
+public final class LoopTaskExecutor: TaskExecutor, @unchecked Sendable {
+    // Set once, right after init; the serial executor owns this one.
+    fileprivate unowned(unsafe) var serial: LoopExecutor!
+
+    fileprivate init() {}
+
+    /// Runs `job` on the loop's thread, in the same queue as the serial executor's jobs.
+    public func enqueue(_ job: consuming ExecutorJob) {
+        serial.enqueue(UnownedJob(job), as: .task)
+    }
+
+    /// The executor as the runtime refers to it.
+    public func asUnownedTaskExecutor() -> UnownedTaskExecutor {
+        UnownedTaskExecutor(ordinary: self)
+    }
+}
+
+/// A job waiting for a loop's thread, and which executor it was enqueued on.
+struct ExecutorQueueEntry {
+    enum Kind {
+        /// Enqueued on the ``LoopExecutor``: runs isolated to it.
+        case serial
+        /// Enqueued on the ``LoopTaskExecutor``: runs on it, isolated to nothing.
+        case task
+    }
+
+    let job: UnownedJob
+    let kind: Kind
 }
 
 /// Runs jobs enqueued on executors whose loop has closed: one at a time, in order, on a
@@ -72,15 +210,15 @@ final class ClosedExecutorQueue: Sendable {
     static let shared = ClosedExecutorQueue()
 
     private struct State {
-        var jobs: [(UnownedJob, LoopExecutor)] = []
+        var jobs: [(ExecutorQueueEntry, LoopExecutor)] = []
         var isDraining = false
     }
 
     private let state = Mutex(State())
 
-    func enqueue(_ job: UnownedJob, on executor: LoopExecutor) {
+    func enqueue(_ entry: ExecutorQueueEntry, on executor: LoopExecutor) {
         let startThread = state.withLock { state -> Bool in
-            state.jobs.append((job, executor))
+            state.jobs.append((entry, executor))
             guard !state.isDraining else { return false }
             state.isDraining = true
             return true
@@ -92,16 +230,16 @@ final class ClosedExecutorQueue: Sendable {
 
     private func drain() {
         while true {
-            let batch = state.withLock { state -> [(UnownedJob, LoopExecutor)] in
+            let batch = state.withLock { state -> [(ExecutorQueueEntry, LoopExecutor)] in
                 let batch = state.jobs
                 state.jobs = []
                 if batch.isEmpty { state.isDraining = false }
                 return batch
             }
             if batch.isEmpty { return }
-            for (job, executor) in batch {
+            for (entry, executor) in batch {
                 executor.servingThread.store(currentThreadID(), ordering: .relaxed)
-                job.runSynchronously(on: executor.asUnownedSerialExecutor())
+                executor.run(entry)
             }
         }
     }

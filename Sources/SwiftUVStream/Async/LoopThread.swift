@@ -40,6 +40,11 @@ public actor LoopThread {
     /// The executor that runs this actor's jobs on the loop's thread.
     public nonisolated var executor: LoopExecutor { core.executor }
 
+    /// The loop's thread as a task executor: ``run(_:)`` makes its body (and the child
+    /// tasks made there) prefer it; pass it to `Task(executorPreference:)` for an
+    /// unstructured task that should stay on the loop's thread too.
+    public nonisolated var taskExecutor: LoopTaskExecutor { core.executor.taskExecutor }
+
     /// This actor's executor: the loop's thread.
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
         core.executor.asUnownedSerialExecutor()
@@ -69,11 +74,16 @@ public actor LoopThread {
     /// what it returns.
     ///
     /// Inside, `thread.loop` and its handles may be used directly; handles made there
-    /// stay there (they are not `Sendable`), only the result comes back.
+    /// stay there (they are not `Sendable`), only the result comes back. The body runs
+    /// with the loop's ``taskExecutor`` as its task executor preference, so the child
+    /// tasks it makes (task groups, `async let`) run on the loop's thread as well, and a
+    /// task resumed by an I/O callback continues right there.
     public func run<Result: Sendable, Failure: Error>(
         _ body: @Sendable (isolated LoopThread) async throws(Failure) -> Result
     ) async throws(Failure) -> Result {
-        try await body(self)
+        try await withTaskExecutorPreference(taskExecutor) { () async throws(Failure) -> Result in
+            try await body(self)
+        }
     }
 
     /// Closes every handle still open on the loop (their pending requests and
@@ -150,6 +160,7 @@ final class LoopThreadCore: @unchecked Sendable {
     /// The loop's thread.
     private func main() {
         executor.servingThread.store(currentThreadID(), ordering: .relaxed)
+        executor.attach()
         loop.setWaitsForPosts(true)
         while true {
             // Returns after `stop()` (then simply runs on), or once shutting down and
@@ -158,7 +169,9 @@ final class LoopThreadCore: @unchecked Sendable {
             guard isShuttingDown else { continue }
             // Handles made by tasks that ran during the shutdown are left open too.
             leftOpen += (try? loop.closeAllHandles()) ?? 0
-            if loop.handleCount == 0, (try? loop.close()) != nil { break }
+            guard loop.handleCount == 0 else { continue }
+            executor.detach()
+            if (try? loop.close()) != nil { break }
         }
         let waiters = state.withLock { state -> [CheckedContinuation<Int, Never>] in
             state.result = leftOpen
