@@ -81,27 +81,16 @@ public struct ReadSequence: AsyncSequence {
         ///   (or the task is cancelled) while waiting; ``UVError/closed`` afterwards.
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(UVError) -> [UInt8]? {
             if finished { return nil }
-            let stream = sequence.stream
-            try stream.loop.checkThread()
-            if stream.isClosing { throw .closed }
-            if Task.isCancelled {
-                stream.closeOnLoopThread(nil)
-                throw .canceled
-            }
-            let state: ReadState
-            if let existing = stream.asyncState.reader {
-                state = existing
-            } else {
-                state = ReadState()
-                stream.asyncState.reader = state
-            }
-            state.highWatermark = sequence.highWatermark
-            state.lowWatermark = sequence.lowWatermark
-            guard let chunk = try await state.next(stream) else {
+            guard let chunk = try await sequence.stream.nextReadChunk(
+                highWatermark: sequence.highWatermark, lowWatermark: sequence.lowWatermark,
+                acceptingHandles: false)
+            else {
                 finished = true
                 return nil
             }
-            return chunk
+            // Handles accepted for a ReceiveSequence of the same pipe: nobody here takes them.
+            for handle in chunk.handles { handle.closeOnLoopThread(nil) }
+            return chunk.bytes
         }
 
         /// The next chunk; see ``next(isolation:)``. Runs on the caller's actor, as
@@ -129,6 +118,40 @@ extension Stream {
     }
 }
 
+extension Stream {
+    /// The next chunk from the stream's async read buffer, reading as needed; nil at
+    /// the end of the stream. What ``ReadSequence`` and ``ReceiveSequence`` iterate.
+    func nextReadChunk(
+        highWatermark: Int, lowWatermark: Int, acceptingHandles: Bool,
+        isolation: isolated (any Actor)? = #isolation
+    ) async throws(UVError) -> ReadChunk? {
+        try loop.checkThread()
+        if isClosing { throw .closed }
+        if Task.isCancelled {
+            closeOnLoopThread(nil)
+            throw .canceled
+        }
+        let state: ReadState
+        if let existing = asyncState.reader {
+            state = existing
+        } else {
+            state = ReadState()
+            asyncState.reader = state
+        }
+        state.highWatermark = highWatermark
+        state.lowWatermark = lowWatermark
+        if acceptingHandles { state.acceptsHandles = true }
+        return try await state.next(self)
+    }
+}
+
+/// One read: its bytes, and the handles that arrived with them over an IPC pipe (once
+/// a ``ReceiveSequence`` has been iterated; empty otherwise).
+struct ReadChunk {
+    var bytes: [UInt8]
+    var handles: [Stream] = []
+}
+
 /// A stream's async read buffer (on the loop's thread only).
 final class ReadState {
     private enum End {
@@ -136,80 +159,104 @@ final class ReadState {
         case failure(UVError)
     }
 
-    private var chunks = RingBuffer<[UInt8]>()
+    private var chunks = RingBuffer<ReadChunk>()
     private(set) var buffered = 0
     var highWatermark = 65536
     var lowWatermark = 16384
+    /// Accept the handles that arrive over an IPC pipe into each chunk (a
+    /// ``ReceiveSequence`` is in use); otherwise they stay pending in the pipe.
+    var acceptsHandles = false
     /// Reading was stopped because the buffer went above the high watermark.
     private var isPaused = false
     private var end: End?
-    private var waiter: CheckedContinuation<Result<[UInt8]?, UVError>, Never>?
+    /// The task waiting for a chunk or the end; resumed with nil when there is one to
+    /// take (the chunk itself stays in `chunks`: it may hold handles, which are not
+    /// `Sendable`), or with ``UVError/canceled`` when the stream closes.
+    private var waiter: CheckedContinuation<UVError?, Never>?
 
     /// The read callback, made once.
     private lazy var callback: ReadCallback = { [weak self] stream, status, bytes in
         self?.didRead(stream, status, bytes)
     }
 
-    func next(_ stream: Stream, isolation: isolated (any Actor)? = #isolation) async throws(UVError) -> [UInt8]? {
-        if let chunk = chunks.removeFirst() {
-            buffered -= chunk.count
-            if isPaused, buffered <= lowWatermark {
-                isPaused = false
-                if end == nil, stream.isReadable { try stream.readStart(callback) }
+    func next(_ stream: Stream, isolation: isolated (any Actor)? = #isolation) async throws(UVError) -> ReadChunk? {
+        while true {
+            if let chunk = chunks.removeFirst() {
+                buffered -= chunk.bytes.count
+                if isPaused, buffered <= lowWatermark {
+                    isPaused = false
+                    if end == nil, stream.isReadable { try stream.readStart(callback) }
+                }
+                return chunk
             }
-            return chunk
-        }
-        if let end {
-            self.end = .endOfFile
-            switch end {
-            case .endOfFile: return nil
-            case .failure(let error): throw error
+            if let end {
+                self.end = .endOfFile
+                switch end {
+                case .endOfFile: return nil
+                case .failure(let error): throw error
+                }
             }
+            guard waiter == nil else { throw .busy }
+            isPaused = false
+            try stream.readStart(callback)
+            let failure = await suspend(on: stream) { continuation in
+                waiter = continuation
+            }
+            if let failure { throw failure }
         }
-        guard waiter == nil else { throw .busy }
-        isPaused = false
-        try stream.readStart(callback)
-        let result = await suspend(on: stream) { continuation in
-            waiter = continuation
-        }
-        return try result.get()
     }
 
     private func didRead(_ stream: Stream, _ status: Int32, _ bytes: UnsafeRawBufferPointer) {
         if status == 0 {
-            if let waiter {
-                self.waiter = nil
-                waiter.resume(returning: .success(Array(bytes)))
-                return
-            }
-            chunks.append(Array(bytes))
+            chunks.append(ReadChunk(bytes: Array(bytes), handles: acceptsHandles ? acceptPendingHandles(stream) : []))
             buffered += bytes.count
             if buffered > highWatermark, !isPaused {
                 isPaused = true
                 try? stream.readStop()
             }
-            return
+        } else {
+            // The core has stopped reading: end of stream or read error, reported once.
+            end = status == UV_EOF.rawValue ? .endOfFile : .failure(UVError(code: status))
         }
-        // The core has stopped reading: end of stream or read error, reported once.
-        let ending: End = status == UV_EOF.rawValue ? .endOfFile : .failure(UVError(code: status))
         if let waiter {
             self.waiter = nil
-            end = .endOfFile
-            switch ending {
-            case .endOfFile: waiter.resume(returning: .success(nil))
-            case .failure(let error): waiter.resume(returning: .failure(error))
-            }
-        } else {
-            end = ending
+            waiter.resume(returning: nil)
         }
     }
 
+    /// Accepts every handle pending on an IPC pipe into a new stream of its kind: the
+    /// handles that came with the bytes just read.
+    private func acceptPendingHandles(_ stream: Stream) -> [Stream] {
+        guard let pipe = stream as? Pipe else { return [] }
+        var handles: [Stream] = []
+        while let kind = pipe.pendingKind {
+            do throws(UVError) {
+                let handle: Stream = kind == .tcp ? try TCP(loop: pipe.loop) : try Pipe(loop: pipe.loop)
+                do throws(UVError) {
+                    try pipe.accept(into: handle)
+                } catch {
+                    handle.closeOnLoopThread(nil)
+                    throw error
+                }
+                handles.append(handle)
+            } catch {
+                // It stays pending, for the callback API's accept.
+                break
+            }
+        }
+        return handles
+    }
+
     func handleDidClose() {
+        // Handles received but never handed to the consumer would stay open.
+        while let chunk = chunks.removeFirst() {
+            for handle in chunk.handles { handle.closeOnLoopThread(nil) }
+        }
         chunks = RingBuffer()
         buffered = 0
         if let waiter {
             self.waiter = nil
-            waiter.resume(returning: .failure(.canceled))
+            waiter.resume(returning: .canceled)
         }
     }
 }

@@ -51,10 +51,29 @@ extension Stream {
     public func write<Bytes: Collection<UInt8>>(
         _ bytes: Bytes, isolation: isolated (any Actor)? = #isolation
     ) async throws(UVError) {
+        try await write(bytes, sending: nil)
+    }
+
+    /// Writes `bytes` with `handle` travelling alongside, over an IPC pipe; the peer
+    /// gets the handle with the first byte (``Pipe/receive(highWatermark:lowWatermark:)``
+    /// hands them over together). Backpressure and errors as ``write(_:isolation:)``.
+    ///
+    /// The write keeps `handle` alive until it completes; the caller may close its own
+    /// copy of the connection as soon as this returns (the peer's copy stays open).
+    ///
+    /// - Parameters:
+    ///   - bytes: At least one byte when `handle` is given.
+    ///   - handle: An open TCP or pipe stream of this loop, or nil for a plain write.
+    /// - Throws: ``UVError/invalidArgument`` if this is not an IPC pipe, `bytes` is
+    ///   empty or `handle` is not an open TCP or pipe stream of this loop;
+    ///   ``UVError/closed`` if `handle` is closing; otherwise as ``write(_:isolation:)``.
+    public func write<Bytes: Collection<UInt8>>(
+        _ bytes: Bytes, sending handle: Stream?, isolation: isolated (any Actor)? = #isolation
+    ) async throws(UVError) {
         try checkAsyncUsable()
         let state = asyncState
         if let error = state.writeError { throw error }
-        try write(bytes, completion: state.writeCompletion)
+        try write(bytes, sendHandle: handle, completion: state.writeCompletion)
         guard isWriteBlocked else { return }
         let failure: UVError? = await suspend(on: self) { continuation in
             if isClosing {

@@ -1,0 +1,91 @@
+import Glibc
+import SwiftUVStream
+import Testing
+
+/// Two IPC pipes joined by a socket pair, on the thread's loop.
+private func ipcPair(_ thread: isolated LoopThread) throws -> (sender: Pipe, receiver: Pipe) {
+    let (first, second) = try Pipe.makeSocketPair()
+    let sender = try Pipe(loop: thread.loop, ipc: true)
+    try sender.open(first)
+    let receiver = try Pipe(loop: thread.loop, ipc: true)
+    try receiver.open(second)
+    return (sender, receiver)
+}
+
+@Suite("Async handle passing", .timeLimit(.minutes(1)))
+struct AsyncIPCTests {
+    @Test("a TCP connection sent with write(_:sending:) arrives with its bytes and works on the other side")
+    func connectionTravelsWithItsBytes() async throws {
+        let (bytes, kinds, echoed) = try await onLoopThread { thread in
+            let (server, port) = try startEchoServer(thread)
+            let (sender, receiver) = try ipcPair(thread)
+            let connection = try TCP(loop: thread.loop)
+            try await connection.connect(to: "127.0.0.1", port: port)
+            try await sender.write(Array("take it".utf8), sending: connection)
+            try await sender.flush()
+            // The sender's copy may close at once: the receiver's stays open.
+            try await connection.close()
+
+            var messages = try receiver.receive().makeAsyncIterator()
+            let message = try #require(try await messages.next())
+            let handed = try #require(message.handles.first as? TCP)
+            try await handed.write(Array("ping".utf8))
+            try await handed.shutdown()
+            let echoed = try await readAll(handed)
+            for handle in message.handles { try await handle.close() }
+            try await sender.close()
+            try await receiver.close()
+            try await server.close()
+            return (message.bytes, message.handles.map(\.kind), echoed)
+        }
+        #expect(bytes == Array("take it".utf8))
+        #expect(kinds == [.tcp])
+        #expect(echoed == Array("ping".utf8))
+    }
+
+    @Test("handles received but not taken are closed with the pipe; nothing leaks")
+    func bufferedHandlesCloseWithThePipe() async throws {
+        let handleCount = try await onLoopThread { thread in
+            let (sender, receiver) = try ipcPair(thread)
+            let (other, otherPeer) = try ipcPair(thread)
+            var messages = try receiver.receive().makeAsyncIterator()
+            try await sender.write(Array("first".utf8))
+            let first = try #require(try await messages.next())
+            #expect(first.handles.isEmpty)
+            // Sent and read into the buffer (reading goes on), but never taken.
+            try await sender.write(Array("second".utf8), sending: other)
+            try await sender.flush()
+            try await thread.loop.sleep(milliseconds: 50)
+            let withBuffered = thread.loop.handleCount
+            try await other.close()
+            try await otherPeer.close()
+            try await sender.close()
+            try await receiver.close()
+            return withBuffered
+        }
+        // sender, receiver, other, its peer and the received copy.
+        #expect(handleCount == 5)
+    }
+
+    @Test("receive() needs an IPC pipe; write(_:sending:) needs an IPC pipe and bytes")
+    func misuseIsRejected() async throws {
+        let outcomes = try await onLoopThread { thread in
+            let (first, second) = try Pipe.makeSocketPair()
+            let plain = try Pipe(loop: thread.loop)
+            try plain.open(first)
+            let (sender, receiver) = try ipcPair(thread)
+            let results = [
+                outcome { _ = try plain.receive() },
+                outcome { _ = try receiver.receive(highWatermark: 1, lowWatermark: 2) },
+                await asyncOutcome { try await plain.write(Array("x".utf8), sending: sender) },
+                await asyncOutcome { try await sender.write([UInt8](), sending: receiver) },
+            ]
+            try await plain.close()
+            try await sender.close()
+            try await receiver.close()
+            Glibc.close(second)
+            return results
+        }
+        #expect(outcomes == ["EINVAL", "EINVAL", "EINVAL", "EINVAL"])
+    }
+}
