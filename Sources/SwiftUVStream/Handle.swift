@@ -38,22 +38,24 @@ protocol HandleObserver: AnyObject {
 public class Handle {
     /// The loop this handle lives on.
     public let loop: Loop
-    /// What this handle is.
-    public let kind: HandleKind
     let handle: UnsafeMutablePointer<uv_handle_t>
-    private var isInitialized = false
-    private var closeCallback: ((Handle) -> Void)?
-
-    /// Whether ``close(_:)`` has been called (the handle may still be closing).
-    public private(set) var isClosing = false
-    /// Whether the close callback has run.
-    public private(set) var isClosed = false
     /// A free slot for the owner; the library never touches it.
     public var userData: UnsafeMutableRawPointer?
     /// Hook for the async layer (Async/): nil unless the async API was used on this
     /// handle. Added so that suspended tasks hear of closing and writability without
     /// taking the owner's callback slots; it changes nothing while nil.
     var observer: HandleObserver?
+    private var closeCallback: Callback<(Handle) -> Void, HandleFunction>?
+    // The one-byte fields sit together after the one-byte tag of `closeCallback`
+    // (and subclasses' flags right after them): every stored byte of a handle counts
+    // once a server holds thousands of idle connections.
+    /// What this handle is.
+    public let kind: HandleKind
+    private var isInitialized = false
+    /// Whether ``close(_:)`` has been called (the handle may still be closing).
+    public private(set) var isClosing = false
+    /// Whether the close callback has run.
+    public private(set) var isClosed = false
 
     /// Allocates zeroed memory for a libuv handle of `type`; the subclass initialises
     /// it with libuv and then calls ``didInitialize()``.
@@ -78,7 +80,7 @@ public class Handle {
     func didInitialize() {
         isInitialized = true
         handle.pointee.data = Unmanaged.passRetained(self).toOpaque()
-        loop.register(self)
+        loop.didOpenHandle()
     }
 
     /// The handle object behind a libuv handle pointer.
@@ -104,8 +106,19 @@ public class Handle {
         closeOnLoopThread(callback)
     }
 
+    /// ``close(_:)`` with a C function: `function(handle, context)` runs once closed
+    /// (nil: nothing is told).
+    public func close(function: HandleFunction?, context: UnsafeMutableRawPointer?) throws(UVError) {
+        try loop.checkThread()
+        beginClose(function.map { .function($0, context) })
+    }
+
     /// ``close(_:)`` for callers that already know they are on the loop's thread.
     func closeOnLoopThread(_ callback: ((Handle) -> Void)?) {
+        beginClose(callback.map { .closure($0) })
+    }
+
+    private func beginClose(_ callback: Callback<(Handle) -> Void, HandleFunction>?) {
         guard !isClosing, isInitialized else { return }
         isClosing = true
         closeCallback = callback
@@ -121,14 +134,18 @@ public class Handle {
         let object = Handle.from(UnsafeMutableRawPointer(raw))
         object.didClose()
         object.isClosed = true
-        object.loop.unregister(object)
+        object.loop.didCloseHandle()
         if let observer = object.observer {
             object.observer = nil
             observer.handleDidClose(object)
         }
         let callback = object.closeCallback
         object.closeCallback = nil
-        callback?(object)
+        switch callback {
+        case .closure(let body)?: body(object)
+        case .function(let function, let context)?: function(opaquePointer(object), context)
+        case nil: break
+        }
         // libuv is done with the handle: give up the retain taken in didInitialize().
         Unmanaged.passUnretained(object).release()
     }

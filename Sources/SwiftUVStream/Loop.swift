@@ -5,7 +5,7 @@ import Glibc
 #endif
 
 /// An event loop: owns the libuv loop, the read buffer its streams share, the inbox
-/// for calls from other threads, and the list of handles living on it.
+/// for calls from other threads, and the count of handles living on it.
 ///
 /// Threading: one loop, one thread. While ``run(_:)`` runs, every method of the loop
 /// and of its handles must be called from the running thread (others throw
@@ -39,7 +39,6 @@ public final class Loop {
     private let posted: PostQueue
     private let runningThread = Atomic<UInt>(0)
     private var postedBatch: [PostedCall] = []
-    private var handles: [ObjectIdentifier: Unmanaged<Handle>] = [:]
     private var deferred: [Stream] = []
     private var deferredBatch: [Stream] = []
     private var stopRequested = false
@@ -175,15 +174,21 @@ public final class Loop {
 
     // MARK: Handles
 
-    /// The number of handles whose close callback has not run yet.
-    public var handleCount: Int { handles.count }
+    // The loop counts its handles instead of listing them: libuv's own handle queue
+    // lists them already (`closeAllHandles` walks it), and a table would cost every
+    // connection of a busy server memory and a hash on open and close.
 
-    func register(_ handle: Handle) {
-        handles[ObjectIdentifier(handle)] = Unmanaged.passUnretained(handle)
+    /// The number of handles whose close callback has not run yet.
+    public private(set) var handleCount = 0
+
+    /// A handle has been initialised with libuv (see `Handle.didInitialize()`).
+    func didOpenHandle() {
+        handleCount += 1
     }
 
-    func unregister(_ handle: Handle) {
-        handles.removeValue(forKey: ObjectIdentifier(handle))
+    /// A handle's close callback has run.
+    func didCloseHandle() {
+        handleCount -= 1
     }
 
     /// Closes every handle not already closing, with `callback` for each; returns how
@@ -191,11 +196,29 @@ public final class Loop {
     @discardableResult
     public func closeAllHandles(_ callback: ((Handle) -> Void)? = nil) throws(UVError) -> Int {
         try checkUsable()
-        let open = handles.values.map { $0.takeUnretainedValue() }.filter { !$0.isClosing }
+        var open: [Handle] = []
+        withUnsafeMutablePointer(to: &open) { list in
+            uv_walk(raw, Loop.collectOpenHandle, list)
+        }
         for handle in open {
             handle.closeOnLoopThread(callback)
         }
         return open.count
+    }
+
+    /// `uv_walk` visitor: appends each library handle that is not closing to the
+    /// `[Handle]` at `list`. The loop's own handles (the inbox and the deferral idle
+    /// handle) are of other libuv types; a handle not yet initialised has no object.
+    private static let collectOpenHandle: uv_walk_cb = { raw, list in
+        guard let raw, let list, let data = raw.pointee.data else { return }
+        switch raw.pointee.type {
+        case UV_TCP, UV_NAMED_PIPE, UV_TTY, UV_TIMER: break
+        default: return
+        }
+        let handle = Unmanaged<Handle>.fromOpaque(data).takeUnretainedValue()
+        if !handle.isClosing {
+            list.assumingMemoryBound(to: [Handle].self).pointee.append(handle)
+        }
     }
 
     // MARK: Closing
@@ -205,7 +228,7 @@ public final class Loop {
     public func close() throws(UVError) {
         if isClosed { return }
         try checkThread()
-        guard !isRunning, handles.isEmpty else { throw .busy }
+        guard !isRunning, handleCount == 0 else { throw .busy }
         guard posted.close() else { throw .busy }
         closeLibUV()
         if libUVCloseFailed { throw .busy }

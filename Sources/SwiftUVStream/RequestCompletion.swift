@@ -36,7 +36,7 @@ public enum RequestCompletion {
         case .closure(let body):
             body(status)
         case .function(let function, let context):
-            function?(OpaquePointer(Unmanaged.passUnretained(object).toOpaque()), status, context)
+            function?(opaquePointer(object), status, context)
         }
     }
 }

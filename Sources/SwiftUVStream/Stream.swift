@@ -26,6 +26,20 @@ public class Stream: Handle {
         case idle, connecting, open, listening, failed
     }
 
+    /// A connect's report: what to tell, and a failure known before libuv was called
+    /// (reported from the loop).
+    struct ConnectState {
+        var completion: RequestCompletion
+        var deferredStatus: Int32?
+    }
+
+    /// Where incoming events go: a listening stream's connections, any other stream's
+    /// reads. A stream never has both, so they share one slot.
+    enum Receiver {
+        case reads(Callback<ReadCallback, ReadFunction>)
+        case connections(Callback<ConnectionCallback, StreamEventFunction>)
+    }
+
     enum ShutdownState {
         case none
         /// Requested; waits until every queued byte is submitted to libuv.
@@ -36,19 +50,18 @@ public class Stream: Handle {
         case done
     }
 
+    // Flags first: they fill the padding after the handle's own flags.
     var phase = Phase.idle
     private var readable = false
     private var writable = false
     private var reading = false
-    private var readCallback: ReadCallback?
-    private var connectionCallback: ConnectionCallback?
-    private var connectCompletion = RequestCompletion.none
-    private var shutdownState = ShutdownState.none
-    private var writes = WriteQueue()
     private var isDeferralScheduled = false
-    /// A connect that failed before reaching libuv; reported from the loop.
-    private var deferredConnectStatus: Int32?
-    private var writabilityCallback: ((Stream, Bool) -> Void)?
+    /// Whether the write queue rose above the high watermark and has not yet fallen to
+    /// the low one.
+    public private(set) var isWriteBlocked = false
+    private var receiver: Receiver?
+    private var writabilityCallback: Callback<(Stream, Bool) -> Void, StreamEventFunction>?
+    private var writes = WriteQueue()
     /// Crossings of the watermarks not yet reported to the writability callback.
     private var unreportedCrossings = 0
 
@@ -56,27 +69,16 @@ public class Stream: Handle {
     public private(set) var highWatermark = 65536
     /// The write-queue size at or below which a blocked stream reports writable again.
     public private(set) var lowWatermark = 16384
-    /// Whether the write queue rose above the high watermark and has not yet fallen to
-    /// the low one.
-    public private(set) var isWriteBlocked = false
     // libuv requests, one of each per stream (a stream has at most one connect, one
     // write batch and one shutdown in flight), allocated on first use.
-    private var connectRequest: UnsafeMutablePointer<uv_connect_t>?
-    private var writeRequest: UnsafeMutablePointer<uv_write_t>?
-    private var shutdownRequest: UnsafeMutablePointer<uv_shutdown_t>?
+    private var connectBlock: RequestBlock<ConnectState, uv_connect_t>?
+    private var writeBlock: RequestBlock<Void, uv_write_t>?
+    private var shutdownBlock: RequestBlock<ShutdownState, uv_shutdown_t>?
 
-    deinit {
-        // libuv is done with the requests once the handle has closed.
-        connectRequest?.deallocate()
-        writeRequest?.deallocate()
-        shutdownRequest?.deallocate()
-    }
-
-    private static func request<Request>(_ slot: inout UnsafeMutablePointer<Request>?) -> UnsafeMutablePointer<Request> {
-        if let request = slot { return request }
-        let request = UnsafeMutablePointer<Request>.allocate(capacity: 1)
-        slot = request
-        return request
+    /// The shutdown's progress; `.none` until one is requested (which creates its block).
+    private var shutdownState: ShutdownState {
+        get { shutdownBlock?.header ?? .none }
+        set { shutdownBlock?.header = newValue }
     }
 
     var stream: UnsafeMutablePointer<uv_stream_t> {
@@ -134,11 +136,25 @@ public class Stream: Handle {
     /// Listens for connections; `callback` runs for each. A listening stream stays
     /// alive until closed.
     public func listen(backlog: Int32, _ callback: @escaping ConnectionCallback) throws(UVError) {
+        try listen(backlog: backlog, .closure(callback))
+    }
+
+    /// ``listen(backlog:_:)`` with a C function: `function(server, status, context)`
+    /// runs for each connection.
+    public func listen(
+        backlog: Int32, function: @escaping StreamEventFunction, context: UnsafeMutableRawPointer?
+    ) throws(UVError) {
+        try listen(backlog: backlog, .function(function, context))
+    }
+
+    private func listen(
+        backlog: Int32, _ callback: Callback<ConnectionCallback, StreamEventFunction>
+    ) throws(UVError) {
         try checkUsable()
         guard backlog >= 0 else { throw .invalidArgument }
         guard phase != .connecting, phase != .failed else { throw .invalidArgument }
         try check(uv_listen(stream, backlog, Stream.connectionTrampoline))
-        connectionCallback = callback
+        receiver = .connections(callback)
         phase = .listening
         readable = false
         writable = false
@@ -163,21 +179,35 @@ public class Stream: Handle {
 
     private static let connectionTrampoline: uv_connection_cb = { server, status in
         guard let object = Stream.from(server) else { return }
-        object.connectionCallback?(object, status)
+        guard case .connections(let callback)? = object.receiver else { return }
+        switch callback {
+        case .closure(let body): body(object, status)
+        case .function(let function, let context): function(opaquePointer(object), status, context)
+        }
     }
 
     // MARK: Reading
 
     /// Starts reading; called while reading it only replaces the callback.
     public func readStart(_ callback: @escaping ReadCallback) throws(UVError) {
+        try readStart(.closure(callback))
+    }
+
+    /// ``readStart(_:)`` with a C function: `function(stream, status, data, length,
+    /// context)` receives what ``ReadCallback`` would.
+    public func readStart(function: @escaping ReadFunction, context: UnsafeMutableRawPointer?) throws(UVError) {
+        try readStart(.function(function, context))
+    }
+
+    private func readStart(_ callback: Callback<ReadCallback, ReadFunction>) throws(UVError) {
         try checkUsable()
         if reading {
-            readCallback = callback
+            receiver = .reads(callback)
             return
         }
         guard readable else { throw .notConnected }
         try check(uv_read_start(stream, Stream.allocTrampoline, Stream.readTrampoline))
-        readCallback = callback
+        receiver = .reads(callback)
         reading = true
     }
 
@@ -207,7 +237,7 @@ public class Stream: Handle {
 
     private func didRead(_ nread: Int) {
         if nread > 0 {
-            readCallback?(self, 0, UnsafeRawBufferPointer(start: loop.readBuffer, count: nread))
+            deliverRead(0, UnsafeRawBufferPointer(start: loop.readBuffer, count: nread))
             return
         }
         // nread == 0 is libuv's "nothing this time" (EAGAIN): not end of input.
@@ -218,12 +248,22 @@ public class Stream: Handle {
             // A read error breaks the connection in both directions.
             writable = false
         }
-        readCallback?(self, Int32(truncatingIfNeeded: nread), UnsafeRawBufferPointer(start: nil, count: 0))
+        deliverRead(Int32(truncatingIfNeeded: nread), UnsafeRawBufferPointer(start: nil, count: 0))
+    }
+
+    private func deliverRead(_ status: Int32, _ bytes: UnsafeRawBufferPointer) {
+        guard case .reads(let callback)? = receiver else { return }
+        switch callback {
+        case .closure(let body):
+            body(self, status, bytes)
+        case .function(let function, let context):
+            function(opaquePointer(self), status, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count, context)
+        }
     }
 
     // MARK: Connecting (the kind-specific connect calls start it)
 
-    /// Records a pending connect; the subclass then calls libuv with `connectRequest`.
+    /// Records a pending connect; `start` calls libuv with the connect request.
     /// A `failure` known before libuv is called is reported from the loop, as libuv
     /// reports its own connect errors.
     func beginConnect(
@@ -238,13 +278,14 @@ public class Stream: Handle {
         case .failed: throw .invalidArgument
         case .idle: break
         }
-        if let failure {
-            deferredConnectStatus = failure
+        let block = connectBlock ?? .request(with: ConnectState(completion: .none))
+        connectBlock = block
+        if failure != nil {
             scheduleDeferredWork()
         } else {
-            try check(start(Stream.request(&connectRequest)))
+            try check(start(block.request))
         }
-        connectCompletion = completion
+        block.header = ConnectState(completion: completion, deferredStatus: failure)
         phase = .connecting
         readable = true
         writable = true
@@ -256,8 +297,8 @@ public class Stream: Handle {
     }
 
     private func didFinishConnect(_ status: Int32) {
-        let completion = connectCompletion
-        connectCompletion = .none
+        let completion = connectBlock?.header.completion ?? .none
+        connectBlock?.header.completion = .none
         if status == 0 {
             phase = .open
         } else {
@@ -316,7 +357,10 @@ public class Stream: Handle {
                 return
             }
         }
-        guard copyUnsent(buffers, skipping: sent) else { throw .outOfMemory }
+        // The common case, everything written at once, has nothing to copy.
+        if sent < total {
+            guard copyUnsent(buffers, skipping: sent) else { throw .outOfMemory }
+        }
         writes.accept(count: total, alreadyWritten: sent, sendHandle: sendHandle, completion: completion)
         if updateWriteBlocked() { scheduleDeferredWork() }
         // While connecting, even a zero-byte write waits for the connect's outcome.
@@ -392,11 +436,13 @@ public class Stream: Handle {
         if !writes.isWriting, !writes.pending.isEmpty, writes.failure == 0 {
             let result: Int32
             if let (bytes, sendHandle) = writes.beginBatch() {
+                let block = writeBlock ?? .request(with: ())
+                writeBlock = block
                 var buffer = uv_buf_t(
                     base: UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: CChar.self)),
                     len: bytes.count)
                 result = uv_write2(
-                    Stream.request(&writeRequest), stream, &buffer, 1, sendHandle?.stream, Stream.writeTrampoline)
+                    block.request, stream, &buffer, 1, sendHandle?.stream, Stream.writeTrampoline)
             } else {
                 result = UV_ENOMEM.rawValue
             }
@@ -444,17 +490,18 @@ public class Stream: Handle {
     /// being writable at once. `UV_ENOTCONN` if it is not writable.
     public func shutdown(completion: RequestCompletion) throws(UVError) {
         try checkUsable()
-        guard writable, case .none = shutdownState else { throw .notConnected }
+        // One shutdown per stream: libuv may still hold an earlier block's request.
+        guard writable, shutdownBlock == nil else { throw .notConnected }
         writable = false
-        shutdownState = .waiting(completion)
+        shutdownBlock = .request(with: .waiting(completion))
         if phase == .open {
             flushWrites()
         }
     }
 
     private func startShutdown() {
-        guard case .waiting(let completion) = shutdownState else { return }
-        let result = uv_shutdown(Stream.request(&shutdownRequest), stream, Stream.shutdownTrampoline)
+        guard let block = shutdownBlock, case .waiting(let completion) = block.header else { return }
+        let result = uv_shutdown(block.request, stream, Stream.shutdownTrampoline)
         if result < 0 {
             shutdownState = .finished(completion, result)
             scheduleDeferredWork()
@@ -502,7 +549,16 @@ public class Stream: Handle {
     /// low one (or the stream can no longer be written). nil unregisters.
     public func onWritabilityChanged(_ callback: ((Stream, Bool) -> Void)?) throws(UVError) {
         try checkUsable()
-        writabilityCallback = callback
+        writabilityCallback = callback.map { .closure($0) }
+    }
+
+    /// ``onWritabilityChanged(_:)`` with a C function: `function(stream, writable,
+    /// context)`, writable 1 or 0. nil unregisters.
+    public func onWritabilityChanged(
+        function: StreamEventFunction?, context: UnsafeMutableRawPointer?
+    ) throws(UVError) {
+        try checkUsable()
+        writabilityCallback = function.map { .function($0, context) }
     }
 
     /// Recomputes `isWriteBlocked` with hysteresis; true if it changed.
@@ -533,7 +589,11 @@ public class Stream: Handle {
             unreportedCrossings -= 1
             // Crossings alternate, so the oldest unreported one ended in this state:
             let blocked = isWriteBlocked != (unreportedCrossings % 2 == 1)
-            writabilityCallback?(self, !blocked)
+            switch writabilityCallback {
+            case .closure(let body)?: body(self, !blocked)
+            case .function(let function, let context)?: function(opaquePointer(self), blocked ? 0 : 1, context)
+            case nil: break
+            }
             // The async layer's writers wait for this too (nil unless it is in use).
             observer?.streamWritabilityChanged(self, writable: !blocked)
         }
@@ -550,8 +610,8 @@ public class Stream: Handle {
     /// Reports what finished inside a caller's own call (see `Loop.scheduleDeferredWork`).
     func runDeferredWork() {
         isDeferralScheduled = false
-        if let status = deferredConnectStatus {
-            deferredConnectStatus = nil
+        if let status = connectBlock?.header.deferredStatus {
+            connectBlock?.header.deferredStatus = nil
             didFinishConnect(status)
         }
         deliverFinishedWrites()
@@ -568,19 +628,18 @@ public class Stream: Handle {
     override func didClose() {
         // libuv has already cancelled its own requests (connect, the in-flight write,
         // a started shutdown) through the trampolines; cancel what never reached it.
-        if deferredConnectStatus != nil {
-            deferredConnectStatus = nil
+        if connectBlock?.header.deferredStatus != nil {
+            connectBlock?.header.deferredStatus = nil
             didFinishConnect(UV_ECANCELED.rawValue)
         }
-        connectCompletion = .none
+        connectBlock?.header.completion = .none
         writes.fail(UV_ECANCELED.rawValue)
         deliverFinishedWrites()
         finishShutdown(UV_ECANCELED.rawValue)
         reading = false
         readable = false
         writable = false
-        readCallback = nil
-        connectionCallback = nil
+        receiver = nil
         writabilityCallback = nil
     }
 }

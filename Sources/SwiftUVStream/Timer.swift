@@ -6,7 +6,7 @@ import CLibUV
 /// from the loop's callbacks, or from code isolated to its ``LoopThread``. Elsewhere,
 /// while the loop runs, every call throws ``UVError/wrongThread``.
 public final class Timer: Handle {
-    private var callback: ((Timer) -> Void)?
+    private var callback: Callback<(Timer) -> Void, HandleFunction>?
 
     /// Creates a stopped timer on `loop`.
     ///
@@ -25,6 +25,20 @@ public final class Timer: Handle {
     /// Starts or restarts the timer: `callback` runs after `timeout` ms, then every
     /// `repeat` ms if it is above 0.
     public func start(timeout: UInt64, repeat: UInt64 = 0, _ callback: @escaping (Timer) -> Void) throws(UVError) {
+        try start(timeout: timeout, repeat: `repeat`, .closure(callback))
+    }
+
+    /// ``start(timeout:repeat:_:)`` with a C function: `function(timer, context)` runs
+    /// at each expiry.
+    public func start(
+        timeout: UInt64, repeat: UInt64 = 0, function: @escaping HandleFunction, context: UnsafeMutableRawPointer?
+    ) throws(UVError) {
+        try start(timeout: timeout, repeat: `repeat`, .function(function, context))
+    }
+
+    private func start(
+        timeout: UInt64, repeat: UInt64, _ callback: Callback<(Timer) -> Void, HandleFunction>
+    ) throws(UVError) {
         try checkUsable()
         try check(uv_timer_start(timer, Timer.trampoline, timeout, `repeat`))
         self.callback = callback
@@ -62,7 +76,11 @@ public final class Timer: Handle {
         guard let raw else { return }
         let object = Handle.from(UnsafeMutableRawPointer(raw))
         guard let timer = object as? Timer else { return }
-        timer.callback?(timer)
+        switch timer.callback {
+        case .closure(let body)?: body(timer)
+        case .function(let function, let context)?: function(opaquePointer(timer), context)
+        case nil: break
+        }
     }
 
     override func didClose() {

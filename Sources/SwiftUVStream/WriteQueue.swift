@@ -18,17 +18,18 @@ struct WriteQueue: ~Copyable {
     var pending = ByteBuffer()
     /// Bytes of the batch libuv is writing now (valid while `isWriting`).
     var inFlight = ByteBuffer()
-    var isWriting = false
     /// Total bytes accepted, and total handed to the kernel.
     private(set) var accepted: UInt64 = 0
     private(set) var written: UInt64 = 0
-    /// The error every unfinished request gets (an I/O error, or `UV_ECANCELED`).
-    var failure: Int32 = 0
     private var entries = RingBuffer<Entry>()
     /// Handles to send, each with the byte at `offset`; the queue keeps them alive.
     private var handleMarks = RingBuffer<(offset: UInt64, handle: Stream)>()
     /// The handle travelling with the batch in flight, kept alive until it completes.
     private var inFlightHandle: Stream?
+    /// The error every unfinished request gets (an I/O error, or `UV_ECANCELED`).
+    var failure: Int32 = 0
+    // Last, so the stream's next field can use the bytes after it.
+    var isWriting = false
 
     /// Bytes accepted and not yet handed to the kernel.
     var size: Int { failure != 0 ? 0 : Int(clamping: accepted &- written) }

@@ -6,9 +6,7 @@ import SwiftUVStream
 @c @implementation
 public func uvs_close(_ handle: OpaquePointer?, _ cb: uvs_close_cb?, _ userData: UnsafeMutableRawPointer?) -> Int32 {
     guard let handle = object(handle, as: Handle.self) else { return invalidArgument }
-    return status { () throws(UVError) in
-        try handle.close(cb.map { cb in { closed in cb(borrowedPointer(closed), userData) } })
-    }
+    return status { () throws(UVError) in try handle.close(function: cb, context: userData) }
 }
 
 @c @implementation

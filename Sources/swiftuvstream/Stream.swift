@@ -7,9 +7,7 @@ import SwiftUVStream
 @c @implementation
 public func uvs_listen(_ server: OpaquePointer?, _ backlog: Int32, _ cb: uvs_connection_cb?, _ userData: UnsafeMutableRawPointer?) -> Int32 {
     guard let server = object(server, as: SwiftUVStream.Stream.self), let cb else { return invalidArgument }
-    return status { () throws(UVError) in
-        try server.listen(backlog: backlog) { stream, status in cb(borrowedPointer(stream), status, userData) }
-    }
+    return status { () throws(UVError) in try server.listen(backlog: backlog, function: cb, context: userData) }
 }
 
 @c @implementation
@@ -23,11 +21,7 @@ public func uvs_accept(_ server: OpaquePointer?, _ client: OpaquePointer?) -> In
 @c @implementation
 public func uvs_read_start(_ stream: OpaquePointer?, _ cb: uvs_read_cb?, _ userData: UnsafeMutableRawPointer?) -> Int32 {
     guard let stream = object(stream, as: SwiftUVStream.Stream.self), let cb else { return invalidArgument }
-    return status { () throws(UVError) in
-        try stream.readStart { stream, status, bytes in
-            cb(borrowedPointer(stream), status, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count, userData)
-        }
-    }
+    return status { () throws(UVError) in try stream.readStart(function: cb, context: userData) }
 }
 
 @c @implementation
@@ -108,9 +102,7 @@ public func uvs_set_write_watermarks(_ stream: OpaquePointer?, _ high: Int, _ lo
 @c @implementation
 public func uvs_on_writability_changed(_ stream: OpaquePointer?, _ cb: uvs_writability_cb?, _ userData: UnsafeMutableRawPointer?) -> Int32 {
     guard let stream = object(stream, as: SwiftUVStream.Stream.self) else { return invalidArgument }
-    return status { () throws(UVError) in
-        try stream.onWritabilityChanged(cb.map { cb in { stream, writable in cb(borrowedPointer(stream), writable ? 1 : 0, userData) } })
-    }
+    return status { () throws(UVError) in try stream.onWritabilityChanged(function: cb, context: userData) }
 }
 
 @c @implementation

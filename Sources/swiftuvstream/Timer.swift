@@ -20,7 +20,7 @@ public func uvs_timer_start(
 ) -> Int32 {
     guard let timer = object(timer, as: SwiftUVStream.Timer.self), let cb else { return invalidArgument }
     return status { () throws(UVError) in
-        try timer.start(timeout: timeoutMs, repeat: repeatMs) { timer in cb(borrowedPointer(timer), userData) }
+        try timer.start(timeout: timeoutMs, repeat: repeatMs, function: cb, context: userData)
     }
 }
 
