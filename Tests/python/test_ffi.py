@@ -39,13 +39,39 @@ def test_every_header_function_is_declared_with_argtypes_and_restype():
 
 
 def test_status_functions_have_an_errcheck():
-    # Every function returning int (a status) raises on negative results.
-    for name in ("uvs_loop_run", "uvs_close", "uvs_write", "uvs_tcp_bind", "uvs_pipe_connect", "uvs_timer_start"):
+    # Every function returning int (a status) raises on negative results...
+    for name in ("uvs_loop_run", "uvs_close", "uvs_write2", "uvs_tcp_bind", "uvs_pipe_connect", "uvs_timer_start"):
         assert getattr(_ffi.lib, name).errcheck is not None, name
     with pytest.raises(uv.error.ArgumentError):
         _ffi.lib.uvs_loop_run(None, 0)
     with pytest.raises(uv.error.ArgumentError):
         _ffi.lib.uvs_close(None, _ffi.CLOSE_CB(), None)
+    # ... except the hot ones (called per write), whose callers check the result.
+    assert getattr(_ffi.lib.uvs_write, "errcheck", None) is None
+    assert _ffi.lib.uvs_write(None, None, 0, _ffi.WRITE_CB(), None) == uv.StatusCodes.EINVAL
+
+
+def test_hot_calls_keep_the_gil():
+    # uvs_write never blocks: called as a PyDLL function (no GIL release around it).
+    import ctypes
+
+    assert _ffi.lib.uvs_write._flags_ & ctypes._FUNCFLAG_PYTHONAPI
+    assert not _ffi.lib.uvs_loop_run._flags_ & ctypes._FUNCFLAG_PYTHONAPI  # blocks: releases it
+
+
+def test_the_bytes_fast_path_packs_a_uvs_buf_t():
+    # A bytes object is passed to C as one packed uvs_buf_t (its data, in place).
+    import ctypes
+    import struct
+
+    assert _ffi.BYTES_DATA_OFFSET is not None  # CPython
+    for data in (b"", b"some bytes", os.urandom(100_000)):
+        packed = _ffi.bytes_buf(data)
+        assert len(packed) == ctypes.sizeof(_ffi.uvs_buf_t)
+        base, length = struct.unpack("PN", packed)
+        assert length == len(data)
+        assert base == ctypes.cast(ctypes.c_char_p(data), ctypes.c_void_p).value
+        assert ctypes.string_at(base, length) == data
 
 
 def test_version_matches_the_header():

@@ -27,6 +27,7 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import os
+import struct
 import warnings
 from ctypes import (
     CFUNCTYPE,
@@ -129,6 +130,11 @@ def _load() -> Tuple[ctypes.CDLL, str]:
 
 
 lib, library_path = _load()
+# The same library, for functions called without releasing the GIL (ctypes.PyDLL): short,
+# never-blocking calls on the hot path, where releasing and re-taking the GIL around the
+# call would cost more than the call. (They run on the loop's thread, which holds the GIL
+# anyway.)
+_lib_keeping_gil = ctypes.PyDLL(library_path, handle=lib._handle)
 
 # --------------------------------------------------------------------------------------
 # Types
@@ -147,7 +153,9 @@ class uvs_buf_t(Structure):
 # callbacks and the close/timer/post callbacks of equal shape share a class.)
 uvs_close_cb = CFUNCTYPE(None, c_void_p, c_void_p)
 uvs_post_cb = CFUNCTYPE(None, c_void_p, c_void_p)
-uvs_read_cb = CFUNCTYPE(None, c_void_p, c_int, c_void_p, c_size_t, c_void_p)
+# The read callback's data arrives as a char pointer: ``data[:length]`` is then one copy
+# into a bytes object, without a further ctypes call.
+uvs_read_cb = CFUNCTYPE(None, c_void_p, c_int, POINTER(c_char), c_size_t, c_void_p)
 uvs_connection_cb = CFUNCTYPE(None, c_void_p, c_int, c_void_p)
 uvs_connect_cb = CFUNCTYPE(None, c_void_p, c_int, c_void_p)
 uvs_write_cb = CFUNCTYPE(None, c_void_p, c_int, c_void_p)
@@ -171,7 +179,9 @@ _handle = c_void_p
 _stream = c_void_p
 _timer = c_void_p
 _out = POINTER(c_void_p)
-_bufs = POINTER(uvs_buf_t)
+# A ``const uvs_buf_t[]`` argument: declared as an address so that both a ctypes array
+# (:class:`Buffers`) and a packed 16-byte ``uvs_buf_t`` (:func:`bytes_buf`) can be passed.
+_bufs = c_void_p
 
 # --------------------------------------------------------------------------------------
 # errcheck: negative results become exceptions
@@ -196,8 +206,22 @@ def _check_loop(result: int, func: Any, args: Any) -> int:
     return result
 
 
-def _declare(name: str, restype: Any, argtypes: Sequence[Any], errcheck: Optional[Callable[..., Any]] = None) -> None:
-    function = getattr(lib, name)
+def _declare(
+    name: str,
+    restype: Any,
+    argtypes: Sequence[Any],
+    errcheck: Optional[Callable[..., Any]] = None,
+    keep_gil: bool = False,
+) -> None:
+    """Declares one C function as ``lib.<name>``. ``errcheck`` None (the hot-path
+    functions marked *hot* below): the result comes back as is and the caller raises
+    ``UVError`` for a negative one itself -- an errcheck costs a Python call per C call.
+    ``keep_gil``: called without releasing the GIL."""
+    if keep_gil:
+        function = getattr(_lib_keeping_gil, name)
+        setattr(lib, name, function)
+    else:
+        function = getattr(lib, name)
     function.restype = restype
     function.argtypes = list(argtypes)
     if errcheck is not None:
@@ -205,7 +229,8 @@ def _declare(name: str, restype: Any, argtypes: Sequence[Any], errcheck: Optiona
 
 
 # --------------------------------------------------------------------------------------
-# The table, in the header's order
+# The table, in the header's order. Functions marked "hot" (called per read or write)
+# have no errcheck: their callers check the result.
 # --------------------------------------------------------------------------------------
 
 # 1. Version
@@ -257,7 +282,7 @@ _declare("uvs_is_reading", c_int, [_stream], _check)
 _declare("uvs_is_readable", c_int, [_stream], _check)
 _declare("uvs_is_writable", c_int, [_stream], _check)
 _declare("uvs_write_queue_size", c_size_t, [_stream])
-_declare("uvs_write", c_int, [_stream, _bufs, c_size_t, uvs_write_cb, c_void_p], _check)
+_declare("uvs_write", c_int, [_stream, _bufs, c_size_t, uvs_write_cb, c_void_p], keep_gil=True)  # hot
 _declare("uvs_write2", c_int, [_stream, _bufs, c_size_t, _stream, uvs_write_cb, c_void_p], _check)
 _declare("uvs_try_write", c_int, [_stream, _bufs, c_size_t], _check)
 _declare("uvs_shutdown", c_int, [_stream, uvs_shutdown_cb, c_void_p], _check)
@@ -430,6 +455,38 @@ class Buffers:
 
     def __del__(self) -> None:
         self.release()
+
+
+# One bytes object as a packed ``uvs_buf_t`` (base, len), without a ctypes object per
+# write: ``pack_buf(id(data) + BYTES_DATA_OFFSET, len(data))``. In CPython a bytes
+# object's data (``ob_sval``, the object's last field, whose first byte
+# ``__basicsize__`` counts) starts at ``id(obj) + bytes.__basicsize__ - 1``. Checked at
+# import against ctypes; where it does not hold (another Python), ``BYTES_DATA_OFFSET``
+# is None and bytes go through :class:`Buffers` like any other buffer.
+pack_buf = struct.Struct("PN").pack
+
+
+def _bytes_data_offset() -> Optional[int]:
+    offset = bytes.__basicsize__ - 1
+    try:
+        for probe in (b"", b"x", bytes(range(256)) * 3):
+            if ctypes.cast(c_char_p(probe), c_void_p).value != id(probe) + offset:
+                return None
+            if ctypes.string_at(id(probe) + offset, len(probe)) != probe:  # pragma: no cover
+                return None
+    except Exception:  # pragma: no cover
+        return None
+    return offset
+
+
+BYTES_DATA_OFFSET = _bytes_data_offset()
+
+
+def bytes_buf(data: bytes) -> bytes:
+    """The packed one-entry ``uvs_buf_t[]`` of a bytes object (valid while ``data``
+    lives); the hot path inlines this."""
+    assert BYTES_DATA_OFFSET is not None and type(data) is bytes
+    return pack_buf(id(data) + BYTES_DATA_OFFSET, len(data))
 
 
 def new_object(create: Callable[..., int], *args: Any) -> int:

@@ -2,8 +2,11 @@
 
 How a Python object finds its way back from C: every handle and request gets an
 integer id, passed to C as ``user_data``; one module-level trampoline per callback
-type looks the object up in :data:`registry` (weak) and dispatches. Nothing is
-allocated per callback, and no CFUNCTYPE object has to be kept alive per call.
+type looks the object up in :data:`registry` (id -> weak reference) and dispatches.
+No CFUNCTYPE object is created or kept alive per call. (A plain dict of
+``weakref.ref`` rather than a ``WeakValueDictionary``: a lookup is two C-level
+operations, not a Python method call. A handle's entry goes with its finalizer, a
+request's when its callback runs.)
 
 Lifetime: the loop's ``_busy`` set holds every object that may still be called back;
 :meth:`Handle._refresh_keepalive` adds and removes the handle as its state changes. A
@@ -15,15 +18,16 @@ from __future__ import annotations
 
 import itertools
 import weakref
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Dict, Optional
 
 from . import _ffi, error
 from .loop import Loop, trampoline
 
 __all__ = ["Handle"]
 
-#: id -> Handle or Request, for the trampolines. Weak: lifetime is the loop's business.
-registry: "weakref.WeakValueDictionary[int, Any]" = weakref.WeakValueDictionary()
+#: id -> weak reference to a Handle or Request, for the trampolines. Weak: lifetime is
+#: the loop's business.
+registry: "Dict[int, weakref.ReferenceType[Any]]" = {}
 _ids = itertools.count(1)
 
 
@@ -32,9 +36,22 @@ def new_id() -> int:
     return next(_ids)
 
 
+def lookup(user_data: Optional[int]) -> Any:
+    """The live object registered under ``user_data``, or None."""
+    ref = registry.get(user_data)  # type: ignore[arg-type]
+    return None if ref is None else ref()
+
+
+def _release_c_handle(pointer: int, handle_id: int) -> None:
+    """A handle's finalizer: forgets its id and releases the C handle (which closes it
+    if it is still open)."""
+    registry.pop(handle_id, None)
+    _ffi.lib.uvs_release(pointer)
+
+
 @trampoline(_ffi.CLOSE_CB)
 def _close_trampoline(handle_pointer: Optional[int], user_data: Optional[int]) -> None:
-    handle = registry.get(user_data or 0)
+    handle = lookup(user_data)
     if handle is None:
         return
     try:
@@ -84,9 +101,9 @@ class Handle:
     def _attach(self, pointer: int) -> None:
         """Takes ownership of a new C handle (one reference)."""
         self._ptr = pointer
-        self._finalizer = weakref.finalize(self, _ffi.lib.uvs_release, pointer)
+        self._finalizer = weakref.finalize(self, _release_c_handle, pointer, self._id)
         self._finalizer.atexit = False
-        registry[self._id] = self
+        registry[self._id] = weakref.ref(self)
         self.loop._handles.add(self)
 
     def __repr__(self) -> str:

@@ -10,11 +10,12 @@ keeping the request is safe.
 
 from __future__ import annotations
 
+import weakref
 from typing import TYPE_CHECKING, Any, Callable, Optional, Union
 
 from . import _ffi, error
 from .error import StatusCodes
-from .handle import new_id, registry
+from .handle import _ids, registry
 from .loop import trampoline
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -23,14 +24,43 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Request", "ConnectRequest", "WriteRequest", "ShutdownRequest"]
 
+_status_member = error._MEMBERS.get  # error.status(code), without the call
+_weak = weakref.ref
+_next_id = _ids.__next__
+_uvs_write = _ffi.lib.uvs_write
+_pack_buf = _ffi.pack_buf
+_BYTES_DATA_OFFSET = _ffi.BYTES_DATA_OFFSET
+
 
 @trampoline(_ffi.WRITE_CB)  # == CONNECT_CB == SHUTDOWN_CB: the same C signature
 def _request_trampoline(stream_pointer: Optional[int], status: int, user_data: Optional[int]) -> None:
-    request = registry.pop(user_data or 0, None)
+    ref = registry.pop(user_data, None)  # type: ignore[arg-type]
+    request = None if ref is None else ref()
     if request is None:
         return
     try:
-        request._c_done(status)
+        request.finished = True
+        request.loop._busy.discard(request)
+        callback = getattr(request, request._callback_name)
+        if callback is not None:
+            callback(request, _status_member(status, status))
+    except BaseException:
+        request.loop.handle_exception()
+
+
+@trampoline(_ffi.WRITE_CB)
+def _write_trampoline(stream_pointer: Optional[int], status: int, user_data: Optional[int]) -> None:
+    """_request_trampoline for writes, written out (one per write)."""
+    ref = registry.pop(user_data, None)  # type: ignore[arg-type]
+    request = None if ref is None else ref()
+    if request is None:
+        return
+    try:
+        request.finished = True
+        request.loop._busy.discard(request)
+        callback = request.on_write
+        if callback is not None:
+            callback(request, _status_member(status, status))
     except BaseException:
         request.loop.handle_exception()
 
@@ -42,11 +72,9 @@ class Request:
     _callback_name = ""
 
     def __init__(self, stream: "Stream") -> None:
-        from .stream import Stream
-
         if type(self) is Request:
             raise TypeError("Request is abstract")
-        if not isinstance(stream, Stream):
+        if not isinstance(stream, _stream_module.Stream):
             raise TypeError("stream must be a Stream, not %r" % type(stream).__name__)
         #: The stream the request works on.
         self.stream: "Stream" = stream
@@ -54,19 +82,12 @@ class Request:
         self.loop: "Loop" = stream.loop
         #: Whether the callback has run.
         self.finished = False
-        self._id = new_id()
+        self._id = _next_id()
 
     def _started(self) -> None:
         """The C call succeeded: the request waits for its callback."""
-        registry[self._id] = self
+        registry[self._id] = _weak(self)
         self.loop._busy.add(self)
-
-    def _c_done(self, status: int) -> None:
-        self.finished = True
-        self.loop._busy.discard(self)
-        callback = getattr(self, self._callback_name)
-        if callback is not None:
-            callback(self, error.status(status))
 
     def __repr__(self) -> str:
         return "<%s %s on %r>" % (type(self).__name__, "finished" if self.finished else "pending", self.stream)
@@ -109,25 +130,47 @@ class WriteRequest(Request):
         send_stream: Optional["Stream"] = None,
         on_write: Optional[RequestCallback] = None,
     ) -> None:
-        from .stream import Stream
+        if not isinstance(stream, _stream_module.Stream):
+            raise TypeError("stream must be a Stream, not %r" % type(stream).__name__)
+        self._start(stream, buffers, send_stream, on_write)
 
-        super().__init__(stream)
+    def _start(
+        self, stream: "Stream", buffers: Any, send_stream: Optional["Stream"], on_write: Optional[RequestCallback]
+    ) -> None:
+        """Starts the write (``Stream.write`` calls this on a new object, without the
+        class call). Request.__init__, _open_ptr and _started are written out: this
+        runs per write."""
+        self.stream = stream
+        self.loop = loop = stream.loop
+        self.finished = False
+        self._id = request_id = _next_id()
         #: Called as ``on_write(request, status)``.
         self.on_write = on_write
         #: The stream sent along (kept alive until the write completes), or None.
         self.send_stream = send_stream
-        pointer = stream._open_ptr()
-        send_pointer = None
-        if send_stream is not None:
-            if not isinstance(send_stream, Stream):
+        pointer = stream._ptr
+        if pointer is None or stream._closing:
+            raise error.ClosedHandleError()
+        if send_stream is None:
+            if type(buffers) is bytes and _BYTES_DATA_OFFSET is not None:
+                # The common case: one bytes object, passed as a packed uvs_buf_t
+                # (_ffi.bytes_buf), no ctypes objects.
+                result = _uvs_write(
+                    pointer, _pack_buf(id(buffers) + _BYTES_DATA_OFFSET, len(buffers)), 1, _write_trampoline, request_id
+                )
+            else:
+                with _ffi.Buffers(buffers) as bufs:
+                    result = _uvs_write(pointer, bufs.array, bufs.count, _write_trampoline, request_id)
+            if result < 0:
+                raise error.UVError(result)
+        else:
+            if not isinstance(send_stream, _stream_module.Stream):
                 raise TypeError("send_stream must be a Stream, not %r" % type(send_stream).__name__)
             send_pointer = send_stream._open_ptr()
-        with _ffi.Buffers(buffers) as bufs:
-            if send_pointer is None:
-                _ffi.lib.uvs_write(pointer, bufs.array, bufs.count, _request_trampoline, self._id)
-            else:
-                _ffi.lib.uvs_write2(pointer, bufs.array, bufs.count, send_pointer, _request_trampoline, self._id)
-        self._started()
+            with _ffi.Buffers(buffers) as bufs:
+                _ffi.lib.uvs_write2(pointer, bufs.array, bufs.count, send_pointer, _write_trampoline, request_id)
+        registry[request_id] = _weak(self)
+        loop._busy.add(self)
 
 
 class ShutdownRequest(Request):
@@ -142,3 +185,7 @@ class ShutdownRequest(Request):
         self.on_shutdown = on_shutdown
         _ffi.lib.uvs_shutdown(stream._open_ptr(), _request_trampoline, self._id)
         self._started()
+
+
+# At the end: stream.py imports this module (for WriteRequest and ShutdownRequest).
+from . import stream as _stream_module  # noqa: E402

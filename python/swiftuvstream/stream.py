@@ -12,12 +12,11 @@ one (resume); ``write_blocked`` tells the current state.
 
 from __future__ import annotations
 
-import ctypes
 from typing import Any, Callable, Optional, Tuple, Type, TypeVar, Union
 
 from . import _ffi, error
 from .error import StatusCodes
-from .handle import Handle, registry
+from .handle import Handle, lookup, registry
 from .loop import Loop, trampoline
 from .request import ShutdownRequest, WriteRequest
 
@@ -29,26 +28,35 @@ ReadCallback = Callable[[Any, Union[StatusCodes, int], bytes], Any]
 ConnectionCallback = Callable[[Any, Union[StatusCodes, int]], Any]
 WritableCallback = Callable[[Any, bool], Any]
 
-_string_at = ctypes.string_at
 _status = error.status
+_registry_get = registry.get
+_SUCCESS = StatusCodes.SUCCESS
+_new_write_request = object.__new__
 
 
 @trampoline(_ffi.READ_CB)
 def _read_trampoline(
-    stream_pointer: Optional[int], status: int, data: Optional[int], length: int, user_data: Optional[int]
+    stream_pointer: Optional[int], status: int, data: Any, length: int, user_data: Optional[int]
 ) -> None:
-    stream = registry.get(user_data or 0)
+    # The hottest path of the package: kept flat (no helper calls for data).
+    ref = _registry_get(user_data)  # type: ignore[arg-type]
+    stream = None if ref is None else ref()
     if stream is None:
         return
     try:
-        stream._c_read(status, data, length)
+        if status == 0:
+            callback = stream.on_read
+            if callback is not None:
+                callback(stream, _SUCCESS, data[:length] if length and data else b"")
+        else:
+            stream._c_read_ended(status)
     except BaseException:
         stream.loop.handle_exception()
 
 
 @trampoline(_ffi.CONNECTION_CB)
 def _connection_trampoline(stream_pointer: Optional[int], status: int, user_data: Optional[int]) -> None:
-    stream = registry.get(user_data or 0)
+    stream = lookup(user_data)
     if stream is None:
         return
     try:
@@ -61,7 +69,7 @@ def _connection_trampoline(stream_pointer: Optional[int], status: int, user_data
 
 @trampoline(_ffi.WRITABILITY_CB)
 def _writability_trampoline(stream_pointer: Optional[int], writable: int, user_data: Optional[int]) -> None:
-    stream = registry.get(user_data or 0)
+    stream = lookup(user_data)
     if stream is None:
         return
     try:
@@ -189,14 +197,9 @@ class Stream(Handle):
         self._reading = False
         self._refresh_keepalive()
 
-    def _c_read(self, status: int, data: Optional[int], length: int) -> None:
-        if status == 0:
-            payload = _string_at(data, length) if length and data else b""
-            callback = self.on_read
-            if callback is not None:
-                callback(self, StatusCodes.SUCCESS, payload)
-            return
-        # EOF or an error: reading has stopped.
+    def _c_read_ended(self, status: int) -> None:
+        """The read callback with EOF or an error (data is handled by the trampoline):
+        reading has stopped."""
         self._reading = False
         try:
             callback = self.on_read
@@ -261,7 +264,10 @@ class Stream(Handle):
         allowed: nothing is sent and the callback reports success. Raises
         ``TypeError`` for str and other non-buffers, ``BrokenPipeError`` when the stream
         is not writable (shut down, never connected)."""
-        return WriteRequest(self, buffers, send_stream, on_write)
+        # WriteRequest(self, buffers, send_stream, on_write) without the class call.
+        request = _new_write_request(WriteRequest)
+        request._start(self, buffers, send_stream, on_write)
+        return request
 
     def try_write(self, buffers: Any) -> int:
         """Writes what the kernel accepts now, without queueing; returns the number of
