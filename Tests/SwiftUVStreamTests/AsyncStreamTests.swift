@@ -39,6 +39,19 @@ struct LoopThreadTests {
         #expect(threads.1.allSatisfy { $0 == threads.0 })
     }
 
+    @Test("a task preferring the loop's task executor may outlive its LoopThread: it runs on")
+    func taskExecutorOutlivesThread() async throws {
+        var thread: LoopThread? = try LoopThread()
+        let executor = try #require(thread?.taskExecutor)
+        #expect(await thread?.shutdown() == 0)
+        thread = nil
+        let value = await Task(executorPreference: executor) {
+            _ = await threadOfNonisolatedCode()
+            return 7
+        }.value
+        #expect(value == 7)
+    }
+
     @Test("tasks that keep resuming each other do not starve the loop's I/O and timers")
     func busyTasksDoNotStarveTheLoop() async throws {
         let yields = try await onLoopThread { thread in

@@ -34,8 +34,6 @@ import Glibc
 ///
 /// Threading: `enqueue` may be called from any thread.
 public final class LoopExecutor: SerialExecutor, @unchecked Sendable {
-    /// The same loop's thread as a task executor; see ``LoopTaskExecutor``.
-    public let taskExecutor: LoopTaskExecutor
     // `Loop` is confined to its thread; from elsewhere the executor only calls `post`.
     private let loop: Loop
     /// The thread now running this executor's jobs (0: none yet).
@@ -56,8 +54,6 @@ public final class LoopExecutor: SerialExecutor, @unchecked Sendable {
         self.loop = loop
         drainHandle = .allocate(capacity: 1)
         pendingHandle = .allocate(capacity: 1)
-        taskExecutor = LoopTaskExecutor()
-        taskExecutor.serial = self
     }
 
     deinit {
@@ -69,7 +65,7 @@ public final class LoopExecutor: SerialExecutor, @unchecked Sendable {
     /// Runs `job` on the loop's thread (or, once the loop has closed, on the helper
     /// thread that serves closed executors).
     public func enqueue(_ job: consuming ExecutorJob) {
-        enqueue(UnownedJob(job), as: .serial)
+        enqueue(ExecutorQueueEntry(job: UnownedJob(job), taskExecutor: nil))
     }
 
     /// Reports a misuse if the caller is not on the thread that runs this executor's
@@ -87,8 +83,7 @@ public final class LoopExecutor: SerialExecutor, @unchecked Sendable {
 
     // MARK: Queueing
 
-    func enqueue(_ job: UnownedJob, as kind: ExecutorQueueEntry.Kind) {
-        let entry = ExecutorQueueEntry(job: job, kind: kind)
+    func enqueue(_ entry: ExecutorQueueEntry) {
         if localThread.load(ordering: .relaxed) == currentThreadID() {
             localJobs.append(entry)
             if !isPendingHandleActive {
@@ -107,13 +102,10 @@ public final class LoopExecutor: SerialExecutor, @unchecked Sendable {
     /// Runs one job the way its executor promised: a serial job isolated to this
     /// executor, a task executor job on the task executor.
     func run(_ entry: ExecutorQueueEntry) {
-        switch entry.kind {
-        case .serial:
-            entry.job.runSynchronously(
-                isolatedTo: asUnownedSerialExecutor(),
-                taskExecutor: taskExecutor.asUnownedTaskExecutor())
-        case .task:
-            entry.job.runSynchronously(on: taskExecutor.asUnownedTaskExecutor())
+        if let taskExecutor = entry.taskExecutor {
+            entry.job.runSynchronously(on: taskExecutor)
+        } else {
+            entry.job.runSynchronously(on: asUnownedSerialExecutor())
         }
     }
 
@@ -174,15 +166,18 @@ public final class LoopExecutor: SerialExecutor, @unchecked Sendable {
 /// waiting for I/O — instead of hopping to the global pool and back.
 ///
 /// Threading: `enqueue` may be called from any thread.
-public final class LoopTaskExecutor: TaskExecutor, @unchecked Sendable {
-    // Set once, right after init; the serial executor owns this one.
-    fileprivate unowned(unsafe) var serial: LoopExecutor!
+public final class LoopTaskExecutor: TaskExecutor, Sendable {
+    /// The loop's serial executor, whose queue this one shares. Held strongly: a task
+    /// that prefers this executor keeps it, and so the queue, alive.
+    let serial: LoopExecutor
 
-    fileprivate init() {}
+    init(serial: LoopExecutor) {
+        self.serial = serial
+    }
 
     /// Runs `job` on the loop's thread, in the same queue as the serial executor's jobs.
     public func enqueue(_ job: consuming ExecutorJob) {
-        serial.enqueue(UnownedJob(job), as: .task)
+        serial.enqueue(ExecutorQueueEntry(job: UnownedJob(job), taskExecutor: asUnownedTaskExecutor()))
     }
 
     /// The executor as the runtime refers to it.
@@ -193,15 +188,10 @@ public final class LoopTaskExecutor: TaskExecutor, @unchecked Sendable {
 
 /// A job waiting for a loop's thread, and which executor it was enqueued on.
 struct ExecutorQueueEntry {
-    enum Kind {
-        /// Enqueued on the ``LoopExecutor``: runs isolated to it.
-        case serial
-        /// Enqueued on the ``LoopTaskExecutor``: runs on it, isolated to nothing.
-        case task
-    }
-
     let job: UnownedJob
-    let kind: Kind
+    /// The ``LoopTaskExecutor`` the job was enqueued on (the job's task keeps it alive),
+    /// or nil for a job of the ``LoopExecutor``, which runs isolated to it.
+    let taskExecutor: UnownedTaskExecutor?
 }
 
 /// Runs jobs enqueued on executors whose loop has closed: one at a time, in order, on a

@@ -43,7 +43,7 @@ public actor LoopThread {
     /// The loop's thread as a task executor: ``run(_:)`` makes its body (and the child
     /// tasks made there) prefer it; pass it to `Task(executorPreference:)` for an
     /// unstructured task that should stay on the loop's thread too.
-    public nonisolated var taskExecutor: LoopTaskExecutor { core.executor.taskExecutor }
+    public nonisolated var taskExecutor: LoopTaskExecutor { core.taskExecutor }
 
     /// This actor's executor: the loop's thread.
     public nonisolated var unownedExecutor: UnownedSerialExecutor {
@@ -141,6 +141,7 @@ public actor LoopThread {
 final class LoopThreadCore: @unchecked Sendable {
     private let loop: Loop
     let executor: LoopExecutor
+    let taskExecutor: LoopTaskExecutor
 
     private struct Shutdown {
         var requested = false
@@ -158,6 +159,7 @@ final class LoopThreadCore: @unchecked Sendable {
     init(loop: Loop) {
         self.loop = loop
         executor = LoopExecutor(loop: loop)
+        taskExecutor = LoopTaskExecutor(serial: executor)
     }
 
     /// Starts the loop's thread; false if the system refused.
