@@ -14,12 +14,12 @@ final class AsyncState: HandleObserver {
     /// Tasks waiting in `close()` for the close callback.
     var closeWaiters: [CheckedContinuation<Void, Never>] = []
     /// Writers waiting for the write queue to fall to the low watermark.
-    var writeWaiters: [CheckedContinuation<UVError?, Never>] = []
+    var writeWaiters: [UnsafeContinuation<UVError?, Never>] = []
     /// The first error an async write's completion reported; later async writes,
     /// `flush` and `shutdown` throw it.
     var writeError: UVError?
     /// A one-shot wait on a timer (`Loop.sleep`).
-    var timerWaiter: CheckedContinuation<Int32, Never>?
+    var timerWaiter: UnsafeContinuation<Int32, Never>?
     /// The async read state, once a read sequence has been iterated.
     var reader: ReadState?
     /// The async accept state, once a connection sequence has been made.
@@ -116,14 +116,19 @@ struct LoopConfined<Value: AnyObject>: @unchecked Sendable {
 /// The operation closure captures `isolation`, so it runs on the caller's actor (the
 /// loop's thread) rather than on the global executor: a closure is isolated to an
 /// isolated parameter only if it captures it (SE-0420).
+///
+/// The continuation is unchecked (a checked one costs an allocation per wait, 3% of an
+/// echo round trip): every waiter is stored in exactly one place and taken out (set to
+/// nil, or its list emptied) before it is resumed, by its callback or by the handle's
+/// close, which is what makes each resume happen exactly once.
 func suspend<T>(
     on handle: Handle, isolation: isolated (any Actor)? = #isolation,
-    _ register: (CheckedContinuation<T, Never>) -> Void
+    _ register: (UnsafeContinuation<T, Never>) -> Void
 ) async -> T {
     let confined = LoopConfined(handle)
     return await withTaskCancellationHandler(operation: {
         _ = isolation
-        return await withCheckedContinuation(isolation: isolation) { continuation in
+        return await withUnsafeContinuation(isolation: isolation) { continuation in
             register(continuation)
         }
     }, onCancel: {

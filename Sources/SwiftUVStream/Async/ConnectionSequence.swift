@@ -219,7 +219,7 @@ final class AcceptState {
     var pending = 0
     /// A failure the listener reported, not thrown yet.
     var failure: UVError?
-    private var waiter: CheckedContinuation<UVError?, Never>?
+    private var waiter: UnsafeContinuation<UVError?, Never>?
 
     /// The connection callback, made once.
     private(set) lazy var callback: ConnectionCallback = { [weak self] _, status in

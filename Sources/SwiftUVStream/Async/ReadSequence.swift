@@ -172,7 +172,7 @@ final class ReadState {
     /// The task waiting for a chunk or the end; resumed with nil when there is one to
     /// take (the chunk itself stays in `chunks`: it may hold handles, which are not
     /// `Sendable`), or with ``UVError/canceled`` when the stream closes.
-    private var waiter: CheckedContinuation<UVError?, Never>?
+    private var waiter: UnsafeContinuation<UVError?, Never>?
 
     /// The read callback, made once.
     private lazy var callback: ReadCallback = { [weak self] stream, status, bytes in
