@@ -237,6 +237,14 @@ typedef void (*uvs_post_cb)(uvs_loop_t *loop, void *user_data);
  *  loop (for example UVS_EMFILE). *out is set to NULL on error. */
 int uvs_loop_new(uvs_loop_t **out);
 
+/** Like uvs_loop_new(), with a read buffer of read_buffer_size bytes instead of 65536.
+ *  Every stream of the loop reads into this one buffer, so a read callback receives at
+ *  most read_buffer_size bytes: larger reads mean fewer callbacks for bulk transfers,
+ *  smaller ones less memory. The buffer is allocated here and freed with the loop.
+ *  Errors: UVS_EINVAL (out is NULL, read_buffer_size is 0 or above INT_MAX), UVS_ENOMEM,
+ *  or libuv's error from creating the loop. *out is set to NULL on error. */
+int uvs_loop_new_with_buffer_size(size_t read_buffer_size, uvs_loop_t **out);
+
 /** Runs the loop in the given mode on the calling thread, which owns the loop while
  *  it runs. Posted functions waiting to run are run first.
  *  Returns 1 if the loop still has work (active referenced handles, pending

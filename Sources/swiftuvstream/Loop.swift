@@ -13,6 +13,17 @@ public func uvs_loop_new(_ out: UnsafeMutablePointer<OpaquePointer?>?) -> Int32 
 }
 
 @c @implementation
+public func uvs_loop_new_with_buffer_size(
+    _ readBufferSize: Int, _ out: UnsafeMutablePointer<OpaquePointer?>?
+) -> Int32 {
+    guard let out else { return invalidArgument }
+    out.pointee = nil
+    return status { () throws(UVError) in
+        out.pointee = ownedPointer(try Loop(bufferSize: readBufferSize))
+    }
+}
+
+@c @implementation
 public func uvs_loop_run(_ loop: OpaquePointer?, _ mode: uvs_run_mode) -> Int32 {
     guard let loop = object(loop, as: Loop.self) else { return invalidArgument }
     let runMode: Loop.RunMode

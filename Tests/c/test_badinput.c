@@ -152,6 +152,7 @@ static void test_badinput_loop_null(void) {
     uvs_loop_t *keep = make_loop();
 
     ASSERT_ERR(uvs_loop_new(NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_new_with_buffer_size(65536, NULL), UVS_EINVAL);
     ASSERT_ERR(uvs_loop_run(NULL, UVS_RUN_DEFAULT), UVS_EINVAL);
     ASSERT_ERR(uvs_loop_run(NULL, UVS_RUN_NOWAIT), UVS_EINVAL);
     ASSERT_ERR(uvs_loop_run(keep, (uvs_run_mode)42), UVS_EINVAL);

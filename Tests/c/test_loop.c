@@ -1,7 +1,9 @@
 /* The loop (header section 3). */
 #include "harness.h"
 
+#include <limits.h>
 #include <signal.h>
+#include <stdint.h>
 
 static void test_loop_new_run_close(void) {
     uvs_loop_t *loop = make_loop();
@@ -27,6 +29,52 @@ static void test_loop_new_run_close(void) {
 
 static void test_loop_new_null_out(void) {
     ASSERT_ERR(uvs_loop_new(NULL), UVS_EINVAL);
+}
+
+/* A read callback that remembers the largest chunk, then collects like reader_cb. */
+struct sized_reader {
+    struct reader r;
+    size_t largest;
+};
+
+static void sized_read_cb(uvs_stream_t *s, int status, const char *data, size_t len, void *u) {
+    struct sized_reader *sr = u;
+    if (status == 0 && len > sr->largest) sr->largest = len;
+    reader_cb(s, status, data, len, &sr->r);
+}
+
+static void test_loop_new_with_buffer_size(void) {
+    uvs_loop_t *loop = NULL;
+    struct tcp_pair p;
+    struct sized_reader sr;
+    int ws = NOT_CALLED;
+
+    ASSERT_OK(uvs_loop_new_with_buffer_size(1000, &loop));
+    ASSERT_NOT_NULL(loop);
+    make_tcp_pair(loop, &p);
+    memset(&sr, 0, sizeof(sr));
+    ASSERT_OK(uvs_read_start(p.conn, sized_read_cb, &sr));
+    write_pattern_at(p.client, 0, 100000, status_cb, &ws);
+    expect_pattern_read(loop, &sr.r, 100000, &ws);
+    /* No read hands over more than the loop's buffer holds. */
+    ASSERT_GT(sr.largest, 0);
+    ASSERT_LE(sr.largest, 1000);
+    ASSERT_GE(sr.r.chunks, 100);
+    reader_free(&sr.r);
+    finish_loop(loop);
+}
+
+static void test_loop_new_with_buffer_size_bad_input(void) {
+    uvs_loop_t *loop = (uvs_loop_t *)&loop;
+
+    ASSERT_ERR(uvs_loop_new_with_buffer_size(1000, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_loop_new_with_buffer_size(0, &loop), UVS_EINVAL);
+    ASSERT_NULL(loop);
+    loop = (uvs_loop_t *)&loop;
+    ASSERT_ERR(uvs_loop_new_with_buffer_size((size_t)INT_MAX + 1, &loop), UVS_EINVAL);
+    ASSERT_NULL(loop);
+    ASSERT_ERR(uvs_loop_new_with_buffer_size(SIZE_MAX, &loop), UVS_EINVAL);
+    ASSERT_NULL(loop);
 }
 
 static void test_loop_several_independent(void) {
@@ -443,6 +491,8 @@ static void test_loop_post_closed(void) {
 const struct uvs_test tests_loop[] = {
     {"loop_new_run_close", test_loop_new_run_close},
     {"loop_new_null_out", test_loop_new_null_out},
+    {"loop_new_with_buffer_size", test_loop_new_with_buffer_size},
+    {"loop_new_with_buffer_size_bad_input", test_loop_new_with_buffer_size_bad_input},
     {"loop_several_independent", test_loop_several_independent},
     {"loop_run_bad_mode", test_loop_run_bad_mode},
     {"loop_new_ignores_sigpipe", test_loop_new_ignores_sigpipe},

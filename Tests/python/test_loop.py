@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from support import Watchdog, drain, run, uv
+from support import Watchdog, connected_pair, drain, run, run_until, uv
 
 
 def test_a_new_loop_is_the_current_loop():
@@ -98,6 +98,22 @@ def test_buffer_size_is_checked():
         uv.Loop(buffer_size="big")
     loop = uv.Loop(buffer_size=1024)
     assert loop.buffer_size == 1024
+    drain(loop)
+
+
+def test_buffer_size_bounds_each_read():
+    loop = uv.Loop(buffer_size=1000)
+    server, accepted, client = connected_pair(loop)
+    chunks = []
+    accepted.read_start(lambda stream, status, data: chunks.append(data))
+    payload = bytes(range(256)) * 400
+    client.write(payload)
+    run_until(loop, lambda: sum(len(chunk) for chunk in chunks) >= len(payload))
+    assert b"".join(chunks) == payload
+    assert max(len(chunk) for chunk in chunks) <= 1000
+    assert len(chunks) >= len(payload) // 1000
+    for handle in (server, accepted, client):
+        handle.close()
     drain(loop)
 
 

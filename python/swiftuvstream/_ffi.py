@@ -244,6 +244,7 @@ _declare("uvs_err_name", c_char_p, [c_int])
 
 # 3. Loop
 _declare("uvs_loop_new", c_int, [_out], _check_loop)
+_declare("uvs_loop_new_with_buffer_size", c_int, [c_size_t, _out], _check_loop)
 _declare("uvs_loop_run", c_int, [_loop, c_int], _check_loop)
 _declare("uvs_loop_stop", c_int, [_loop], _check_loop)
 _declare("uvs_loop_alive", c_int, [_loop], _check_loop)

@@ -262,7 +262,8 @@ class Loop:
 
     ``Loop(buffer_size=2**16, default=False)`` creates a loop and makes it the calling
     thread's current loop. ``buffer_size`` is the size of the read buffer the loop's
-    streams share (informational: data arrives in chunks of at most this many bytes).
+    streams share: data arrives in chunks of at most this many bytes (larger buffers
+    mean fewer callbacks for bulk transfers).
     ``default=True`` makes it the process's default loop (see :meth:`get_default`).
 
     Subclassing is supported; ``excepthook`` may be overridden as a method
@@ -321,7 +322,7 @@ class Loop:
         self.make_current()
 
     def _create(self) -> None:
-        self._ptr = _ffi.new_object(_ffi.lib.uvs_loop_new)
+        self._ptr = _ffi.new_object(_ffi.lib.uvs_loop_new_with_buffer_size, self.buffer_size)
         self._finalizer = weakref.finalize(self, _finalize_loop, self._ptr)
         self._finalizer.atexit = False
         # Every handle on the loop that is not closed yet (weak: dropping a handle
