@@ -48,23 +48,6 @@ def _request_trampoline(stream_pointer: Optional[int], status: int, user_data: O
         request.loop.handle_exception()
 
 
-@trampoline(_ffi.WRITE_CB)
-def _write_trampoline(stream_pointer: Optional[int], status: int, user_data: Optional[int]) -> None:
-    """_request_trampoline for writes, written out (one per write)."""
-    ref = registry.pop(user_data, None)  # type: ignore[arg-type]
-    request = None if ref is None else ref()
-    if request is None:
-        return
-    try:
-        request.finished = True
-        request.loop._busy.discard(request)
-        callback = request.on_write
-        if callback is not None:
-            callback(request, _status_member(status, status))
-    except BaseException:
-        request.loop.handle_exception()
-
-
 class Request:
     """Base class of the requests. Attributes: ``stream``, ``loop``, ``finished``."""
 
@@ -156,11 +139,11 @@ class WriteRequest(Request):
                 # The common case: one bytes object, passed as a packed uvs_buf_t
                 # (_ffi.bytes_buf), no ctypes objects.
                 result = _uvs_write(
-                    pointer, _pack_buf(id(buffers) + _BYTES_DATA_OFFSET, len(buffers)), 1, _write_trampoline, request_id
+                    pointer, _pack_buf(id(buffers) + _BYTES_DATA_OFFSET, len(buffers)), 1, _request_trampoline, request_id
                 )
             else:
                 with _ffi.Buffers(buffers) as bufs:
-                    result = _uvs_write(pointer, bufs.array, bufs.count, _write_trampoline, request_id)
+                    result = _uvs_write(pointer, bufs.array, bufs.count, _request_trampoline, request_id)
             if result < 0:
                 raise error.UVError(result)
         else:
@@ -168,7 +151,7 @@ class WriteRequest(Request):
                 raise TypeError("send_stream must be a Stream, not %r" % type(send_stream).__name__)
             send_pointer = send_stream._open_ptr()
             with _ffi.Buffers(buffers) as bufs:
-                _ffi.lib.uvs_write2(pointer, bufs.array, bufs.count, send_pointer, _write_trampoline, request_id)
+                _ffi.lib.uvs_write2(pointer, bufs.array, bufs.count, send_pointer, _request_trampoline, request_id)
         registry[request_id] = _weak(self)
         loop._busy.add(self)
 
