@@ -30,10 +30,9 @@ public final class Loop {
     }
 
     let raw: UnsafeMutablePointer<uv_loop_t>
-    /// The one buffer every stream on this loop reads into: a read callback consumes
-    /// its bytes before libuv asks for a buffer again.
-    let readBuffer: UnsafeMutableRawPointer
-    let readBufferSize: Int
+    /// The buffer every stream on this loop reads into (a read callback consumes its
+    /// bytes before libuv asks for a buffer again), and its spares.
+    var readBuffers: ReadBuffers
     private let wakeup: UnsafeMutablePointer<uv_async_t>
     private let deferral: UnsafeMutablePointer<uv_idle_t>
     private let posted: PostQueue
@@ -53,7 +52,7 @@ public final class Loop {
     /// Sets SIGPIPE to ignored if it still has its default disposition.
     public init(bufferSize: Int = 65536) throws(UVError) {
         guard bufferSize > 0, bufferSize <= Int(Int32.max) else { throw .invalidArgument }
-        guard let buffer = malloc(bufferSize) else { throw .outOfMemory }
+        guard let readBuffers = ReadBuffers(size: bufferSize) else { throw .outOfMemory }
         let raw = UnsafeMutablePointer<uv_loop_t>.allocate(capacity: 1)
         let wakeup = UnsafeMutablePointer<uv_async_t>.allocate(capacity: 1)
         var result = uv_loop_init(raw)
@@ -62,7 +61,6 @@ public final class Loop {
             if result != 0 { uv_loop_close(raw) }
         }
         guard result == 0 else {
-            free(buffer)
             raw.deallocate()
             wakeup.deallocate()
             throw UVError(code: result)
@@ -76,8 +74,7 @@ public final class Loop {
         self.raw = raw
         self.wakeup = wakeup
         self.deferral = deferral
-        self.readBuffer = buffer
-        self.readBufferSize = bufferSize
+        self.readBuffers = readBuffers
         self.posted = PostQueue(wakeup: wakeup)
         let opaqueSelf = Unmanaged.passUnretained(self).toOpaque()
         raw.pointee.data = opaqueSelf
@@ -97,7 +94,6 @@ public final class Loop {
             wakeup.deallocate()
             deferral.deallocate()
         }
-        free(readBuffer)
     }
 
     /// The `Loop` behind a libuv loop pointer.

@@ -227,7 +227,7 @@ public class Stream: Handle {
         guard let handle, let buffer else { return }
         let loop = Loop.from(handle.pointee.loop)
         buffer.pointee = uv_buf_t(
-            base: loop.readBuffer.assumingMemoryBound(to: CChar.self), len: loop.readBufferSize)
+            base: loop.readBuffers.base.assumingMemoryBound(to: CChar.self), len: loop.readBuffers.size)
     }
 
     private static let readTrampoline: uv_read_cb = { raw, nread, _ in
@@ -237,7 +237,7 @@ public class Stream: Handle {
 
     private func didRead(_ nread: Int) {
         if nread > 0 {
-            deliverRead(0, UnsafeRawBufferPointer(start: loop.readBuffer, count: nread))
+            deliverRead(0, UnsafeRawBufferPointer(start: loop.readBuffers.base, count: nread))
             return
         }
         // nread == 0 is libuv's "nothing this time" (EAGAIN): not end of input.

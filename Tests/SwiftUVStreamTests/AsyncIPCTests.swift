@@ -38,7 +38,7 @@ struct AsyncIPCTests {
             try await server.close()
             return (message.bytes, message.handles.map(\.kind), echoed)
         }
-        #expect(bytes == Array("take it".utf8))
+        #expect(Array(bytes) == Array("take it".utf8))
         #expect(kinds == [.tcp])
         #expect(echoed == Array("ping".utf8))
     }

@@ -51,12 +51,8 @@ public actor LoopThread {
     }
 
     /// The default size of the loop's read buffer, and so of the largest chunk a
-    /// ``ReadSequence`` yields: just under 64 KiB, so that a full chunk's array (with
-    /// its header and the allocator's) stays below glibc's 64 KiB free-consolidation
-    /// threshold. Freeing a block at or above it makes glibc consolidate and trim the
-    /// thread's heap, and the next chunk faults its pages back in: in the pump
-    /// benchmark that cost a third of the server's CPU.
-    public static let defaultBufferSize = 65536 - 64
+    /// ``ReadSequence`` yields: 64 KiB, as for a ``Loop``.
+    public static let defaultBufferSize = 65536
 
     /// Creates a loop whose streams read into a shared buffer of `bufferSize` bytes and
     /// starts a thread that runs it.

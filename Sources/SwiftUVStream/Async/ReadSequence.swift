@@ -32,8 +32,9 @@ import CLibUV
 ///
 /// Threading: iterate on the loop's thread (in code isolated to a ``LoopThread``).
 public struct ReadSequence: AsyncSequence {
-    /// A chunk: the bytes of one read, copied out of the loop's shared buffer.
-    public typealias Element = [UInt8]
+    /// A chunk: the bytes of one read (see ``ByteChunk``: a large read is handed on in
+    /// the buffer it was read into, without a copy).
+    public typealias Element = ByteChunk
     /// Reads fail with ``UVError``.
     public typealias Failure = UVError
 
@@ -79,7 +80,7 @@ public struct ReadSequence: AsyncSequence {
         ///   end through the callback API); ``UVError/busy`` if another task is
         ///   waiting for the same stream; ``UVError/canceled`` if the stream closes
         ///   (or the task is cancelled) while waiting; ``UVError/closed`` afterwards.
-        public mutating func next(isolation actor: isolated (any Actor)?) async throws(UVError) -> [UInt8]? {
+        public mutating func next(isolation actor: isolated (any Actor)?) async throws(UVError) -> ByteChunk? {
             if finished { return nil }
             guard let chunk = try await sequence.stream.nextReadChunk(
                 highWatermark: sequence.highWatermark, lowWatermark: sequence.lowWatermark,
@@ -96,7 +97,7 @@ public struct ReadSequence: AsyncSequence {
         /// The next chunk; see ``next(isolation:)``. Runs on the caller's actor, as
         /// `for try await` does, so a manual `iterator.next()` works in code isolated to
         /// the ``LoopThread``.
-        public nonisolated(nonsending) mutating func next() async throws(UVError) -> [UInt8]? {
+        public nonisolated(nonsending) mutating func next() async throws(UVError) -> ByteChunk? {
             try await next(isolation: #isolation)
         }
     }
@@ -148,7 +149,7 @@ extension Stream {
 /// One read: its bytes, and the handles that arrived with them over an IPC pipe (once
 /// a ``ReceiveSequence`` has been iterated; empty otherwise).
 struct ReadChunk {
-    var bytes: [UInt8]
+    var bytes: ByteChunk
     var handles: [Stream] = []
 }
 
@@ -208,7 +209,8 @@ final class ReadState {
 
     private func didRead(_ stream: Stream, _ status: Int32, _ bytes: UnsafeRawBufferPointer) {
         if status == 0 {
-            chunks.append(ReadChunk(bytes: Array(bytes), handles: acceptsHandles ? acceptPendingHandles(stream) : []))
+            let handles = acceptsHandles ? acceptPendingHandles(stream) : []
+            chunks.append(ReadChunk(bytes: stream.loop.readBuffers.keep(bytes), handles: handles))
             buffered += bytes.count
             if buffered > highWatermark, !isPaused {
                 isPaused = true

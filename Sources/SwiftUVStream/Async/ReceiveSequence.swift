@@ -20,8 +20,8 @@
 public struct ReceiveSequence: AsyncSequence {
     /// The bytes of one read and the handles that arrived with them.
     public struct Message {
-        /// The bytes, copied out of the loop's shared buffer.
-        public let bytes: [UInt8]
+        /// The bytes (see ``ByteChunk``).
+        public let bytes: ByteChunk
         /// Open streams, one per handle the peer sent with these bytes (usually none
         /// or one); the consumer owns and closes them.
         public let handles: [Stream]
