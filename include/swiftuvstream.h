@@ -481,6 +481,21 @@ size_t uvs_write_queue_size(const uvs_stream_t *stream);
 int uvs_write(uvs_stream_t *stream, const uvs_buf_t bufs[], size_t nbufs, uvs_write_cb cb,
               void *user_data);
 
+/** Like uvs_write(), except for a write the kernel takes whole inside the call: then
+ *  the write is finished when the call returns, the result is 1 and cb is never
+ *  called. That happens when the stream is connected, no earlier write is queued,
+ *  and every byte (or zero bytes) is written at once. Otherwise the result is 0 and
+ *  everything is as with uvs_write(): the rest is copied and cb(stream, status,
+ *  user_data) runs once from the loop, in submission order with the other writes.
+ *  Callbacks of earlier writes that finished at once may still be to come: a caller
+ *  that reports writes in order must order a write that returned 1 after them itself.
+ *  For callers to whom a callback costs more than the write (a language binding);
+ *  cb may be NULL. Threads: the loop's thread only.
+ *  Errors: as uvs_write() (UVS_EINVAL, UVS_EPIPE, UVS_ENOMEM, UVS_ECLOSED,
+ *  UVS_EWRONGTHREAD); when the call fails, cb is not called. */
+int uvs_write_now(uvs_stream_t *stream, const uvs_buf_t bufs[], size_t nbufs, uvs_write_cb cb,
+                  void *user_data);
+
 /** Like uvs_write(), and sends send_handle (an open TCP or pipe stream) with the data
  *  over an IPC pipe (one created with uvs_pipe_new(loop, 1, ...)). The receiver gets
  *  the data in its read callback and the handle through uvs_pipe_pending_count() and

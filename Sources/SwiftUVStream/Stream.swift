@@ -332,6 +332,25 @@ public class Stream: Handle {
     public func write(
         _ buffers: UnsafeBufferPointer<uv_buf_t>, sendHandle: Stream? = nil, completion: RequestCompletion
     ) throws(UVError) {
+        _ = try write(buffers, sendHandle: sendHandle, completion: completion, finishingAtOnce: false)
+    }
+
+    /// Writes `buffers` like ``write(_:sendHandle:completion:)-(UnsafeBufferPointer<uv_buf_t>,_,_)``,
+    /// except that a write the socket takes whole inside the call (connected, nothing
+    /// queued) is finished when this returns: `true`, and `completion` is dropped without
+    /// being called. Otherwise `false`, and `completion` reports from the loop as with
+    /// `write`. For callers whose per-write report costs more than the write (the Python
+    /// face): they learn at once which writes need no report.
+    public func writeNow(
+        _ buffers: UnsafeBufferPointer<uv_buf_t>, completion: RequestCompletion
+    ) throws(UVError) -> Bool {
+        try write(buffers, sendHandle: nil, completion: completion, finishingAtOnce: true)
+    }
+
+    private func write(
+        _ buffers: UnsafeBufferPointer<uv_buf_t>, sendHandle: Stream?, completion: RequestCompletion,
+        finishingAtOnce: Bool
+    ) throws(UVError) -> Bool {
         try checkUsable()
         guard writable else { throw .brokenPipe }
         if let sendHandle { try checkSendable(sendHandle) }
@@ -345,7 +364,8 @@ public class Stream: Handle {
         }
         if sendHandle != nil, total == 0 { throw .invalidArgument }
         var sent = 0
-        if phase == .open, writes.isDrained, total > 0, sendHandle == nil, let base = buffers.baseAddress {
+        let direct = phase == .open && writes.isDrained && sendHandle == nil
+        if direct, total > 0, let base = buffers.baseAddress {
             let result = uv_try_write(stream, base, UInt32(clamping: buffers.count))
             if result >= 0 {
                 sent = Int(result)
@@ -354,20 +374,23 @@ public class Stream: Handle {
                 writes.accept(count: total, alreadyWritten: 0, completion: completion)
                 writes.fail(result)
                 scheduleDeferredWork()
-                return
+                return false
             }
         }
         // The common case, everything written at once, has nothing to copy.
         if sent < total {
             guard copyUnsent(buffers, skipping: sent) else { throw .outOfMemory }
         }
-        writes.accept(count: total, alreadyWritten: sent, sendHandle: sendHandle, completion: completion)
+        let finished = finishingAtOnce && direct && sent == total
+        writes.accept(
+            count: total, alreadyWritten: sent, sendHandle: sendHandle, completion: finished ? .none : completion)
         if updateWriteBlocked() { scheduleDeferredWork() }
         // While connecting, even a zero-byte write waits for the connect's outcome.
         if phase == .open {
             if writes.hasFinishedRequest { scheduleDeferredWork() }
             flushWrites()
         }
+        return finished
     }
 
     private func checkSendable(_ handle: Stream) throws(UVError) {

@@ -63,6 +63,17 @@ public func uvs_write(
 }
 
 @c @implementation
+public func uvs_write_now(
+    _ stream: OpaquePointer?, _ bufs: UnsafePointer<uvs_buf_t>?, _ nbufs: Int,
+    _ cb: uvs_write_cb?, _ userData: UnsafeMutableRawPointer?
+) -> Int32 {
+    guard let stream = object(stream, as: SwiftUVStream.Stream.self) else { return invalidArgument }
+    return withLibUVBuffers(bufs, count: nbufs) { (buffers) throws(UVError) in
+        try stream.writeNow(buffers, completion: .function(cb, userData)) ? 1 : 0
+    }
+}
+
+@c @implementation
 public func uvs_write2(
     _ stream: OpaquePointer?, _ bufs: UnsafePointer<uvs_buf_t>?, _ nbufs: Int, _ sendHandle: OpaquePointer?,
     _ cb: uvs_write_cb?, _ userData: UnsafeMutableRawPointer?

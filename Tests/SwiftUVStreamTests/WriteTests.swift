@@ -239,6 +239,40 @@ struct WriteTests {
         try server.close()
     }
 
+    @Test("writeNow finishes a write the kernel takes whole, without a report; others queue and report")
+    func writeNow() throws {
+        let t = try TestLoop()
+        defer { t.finish() }
+        var received = Received()
+        let (server, port) = try makeAcceptingServer(t) { accepted in
+            received = (try? collect(accepted, t, "peer")) ?? Received()
+        }
+        func writeNow(_ stream: TCP, _ text: String) -> String {
+            var bytes = Array(text.utf8)
+            return bytes.withUnsafeMutableBytes { raw in
+                var buffer = uv_buf_t(base: raw.baseAddress?.assumingMemoryBound(to: CChar.self), len: raw.count)
+                return withUnsafePointer(to: &buffer) { pointer in
+                    outcome { t.log("\(text) now: \(try stream.writeNow(UnsafeBufferPointer(start: pointer, count: 1), completion: t.logged(text)))") }
+                }
+            }
+        }
+        let client = try TCP(loop: t.loop)
+        try client.connect(to: "127.0.0.1", port: port, completion: t.logged("connect"))
+        // While connecting it queues, and reports like any write.
+        _ = writeNow(client, "first")
+        try t.run(until: { t.events.count == 3 })
+        // Connected, nothing queued: the kernel takes it whole, and no report follows.
+        _ = writeNow(client, "second")
+        try client.send("third", t.logged("third"))
+        try t.run(until: { received.bytes.count >= 16 && t.events.count == 5 })
+        #expect(t.events == ["first now: false", "connect 0", "first 0", "second now: true", "third 0"])
+        #expect(text(received.bytes) == "firstsecondthird")
+        #expect(outcome { _ = try client.writeNow(UnsafeBufferPointer(start: nil, count: 0), completion: .none) } == "ok")
+        try client.close()
+        #expect(writeNow(client, "late") == "ECLOSED")
+        try server.close()
+    }
+
     @Test("a failed connect cancels the writes and the shutdown queued behind it, in order")
     func connectFailureCancelsWrites() throws {
         let t = try TestLoop()

@@ -286,6 +286,7 @@ static void test_badinput_foreign_pointers(void) {
     ASSERT_ERR(uvs_is_readable(S), UVS_EINVAL);
     ASSERT_UEQ(uvs_write_queue_size(S), 0);
     ASSERT_ERR(uvs_write(S, &b, 1, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write_now(S, &b, 1, no_req_cb, NULL), UVS_EINVAL);
     ASSERT_ERR(uvs_shutdown(S, no_req_cb, NULL), UVS_EINVAL);
     ASSERT_ERR(uvs_listen(S, 5, no_conn_cb, NULL), UVS_EINVAL);
     ASSERT_ERR(uvs_tcp_bind(S, "127.0.0.1", 0, 0), UVS_EINVAL);
@@ -413,6 +414,7 @@ static void stream_calls_fail(struct fx *f, uvs_stream_t *s, int code, int query
     ASSERT_ERR(uvs_is_writable(s), query);
     ASSERT_UEQ(uvs_write_queue_size(s), 0);
     ASSERT_ERR(uvs_write(s, &b, 1, no_req_cb, NULL), code);
+    ASSERT_ERR(uvs_write_now(s, &b, 1, no_req_cb, NULL), code);
     ASSERT_ERR(uvs_try_write(s, &b, 1), code);
     ASSERT_ERR(uvs_shutdown(s, no_req_cb, NULL), code);
 }
@@ -458,6 +460,9 @@ static void test_badinput_stream_functions(void) {
     ASSERT_ERR(uvs_write(tcp, NULL, 1, no_req_cb, NULL), UVS_EINVAL);
     ASSERT_ERR(uvs_write(tcp, &nullbase, 1, no_req_cb, NULL), UVS_EINVAL);
     ASSERT_ERR(uvs_write(tcp, two, 2, no_req_cb, NULL), UVS_EINVAL); /* nothing of it sent */
+    ASSERT_ERR(uvs_write_now(tcp, NULL, 1, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write_now(tcp, &nullbase, 1, no_req_cb, NULL), UVS_EINVAL);
+    ASSERT_ERR(uvs_write_now(tcp, two, 2, no_req_cb, NULL), UVS_EINVAL);
     ASSERT_ERR(uvs_try_write(tcp, NULL, 1), UVS_EINVAL);
     ASSERT_ERR(uvs_try_write(tcp, &nullbase, 1), UVS_EINVAL);
     ASSERT_ERR(uvs_try_write(tcp, two, 2), UVS_EINVAL);

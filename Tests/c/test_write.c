@@ -529,6 +529,72 @@ static void test_write_queued_is_active(void) {
     finish_loop(loop);
 }
 
+/* uvs_write_now: a write the kernel takes whole on an idle connected stream (zero bytes
+ * too) finishes inside the call (1, its callback never runs); behind a queued write,
+ * while connecting, or when the kernel does not take it all, it is an ordinary write
+ * (0, one callback from the loop, in order). */
+static void test_write_now(void) {
+    uvs_loop_t *loop = make_loop();
+    struct tcp_pair p;
+    struct reader r;
+    struct wrec w[5];
+    uvs_stream_t *server = NULL, *client = NULL;
+    struct accept_read acc;
+    char *big = xcalloc(1, 8 * MIB);
+    uvs_buf_t b;
+    size_t total;
+    int port;
+
+    memset(&r, 0, sizeof(r));
+    wrec_init(w, 5);
+    make_tcp_pair(loop, &p);
+    small_sndbuf(p.client);
+    b.base = big;
+    b.len = 100;
+    fill_pattern(big, 100, 0);
+    in_call = 1;
+    ASSERT_EQ(uvs_write_now(p.client, &b, 1, wrec_cb, &w[0]), 1);
+    ASSERT_EQ(uvs_write_now(p.client, NULL, 0, wrec_cb, &w[0]), 1);
+    fill_pattern(big, 100, 100);
+    ASSERT_EQ(uvs_write_now(p.client, &b, 1, NULL, NULL), 1);
+    in_call = 0;
+    ASSERT_UEQ(uvs_write_queue_size(p.client), 0);
+    run_nowait(loop, 2);
+    ASSERT_EQ(w[0].calls, 0);
+    /* 8 MiB to a peer that does not read: the kernel takes part, the rest queues. */
+    b.len = 8 * MIB;
+    fill_pattern(big, 8 * MIB, 200);
+    in_call = 1;
+    ASSERT_EQ(uvs_write_now(p.client, &b, 1, wrec_cb, &w[1]), 0);
+    ASSERT(uvs_write_queue_size(p.client) > 0);
+    b.len = 10;
+    fill_pattern(big, 10, 200 + 8 * MIB);
+    ASSERT_EQ(uvs_write_now(p.client, &b, 1, wrec_cb, &w[2]), 0); /* behind the queue */
+    ASSERT_EQ(uvs_write_now(p.client, NULL, 0, wrec_cb, &w[3]), 0);
+    in_call = 0;
+    total = 200 + 8 * MIB + 10;
+    ASSERT_OK(uvs_read_start(p.conn, reader_cb, &r));
+    RUN_UNTIL(loop, r.len >= total && w[3].calls == 1);
+    ASSERT_PATTERN(r, total);
+    ASSERT_STR_EQ(evlog(), "w1:0 w2:0 w3:0");
+    ASSERT_EQ(w[0].calls, 0);
+    reader_free(&r);
+
+    /* While connecting: queued, reported after the connect. */
+    ev_reset();
+    memset(&acc, 0, sizeof(acc));
+    port = make_server(loop, "127.0.0.1", &server, accept_read_cb, &acc);
+    client = tcp_connect_to(loop, port, log_connect_cb, NULL);
+    b.base = "abc";
+    b.len = 3;
+    ASSERT_EQ(uvs_write_now(client, &b, 1, wrec_cb, &w[4]), 0);
+    RUN_UNTIL(loop, acc.in.len == 3 && w[4].calls == 1);
+    ASSERT_STR_EQ(evlog(), "connect:0 w4:0");
+    reader_free(&acc.in);
+    free(big);
+    finish_loop(loop);
+}
+
 /* A write callback still pending keeps uvs_loop_run(UVS_RUN_DEFAULT) running until it
  * is delivered, though no handle is active. */
 static void test_write_pending_callback_keeps_loop_alive(void) {
@@ -569,5 +635,6 @@ const struct uvs_test tests_write[] = {
     {"write_many_buffers", test_write_many_buffers},
     {"write_queued_is_active", test_write_queued_is_active},
     {"write_pending_callback_keeps_loop_alive", test_write_pending_callback_keeps_loop_alive},
+    {"write_now", test_write_now},
     {0, 0},
 };

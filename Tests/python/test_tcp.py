@@ -12,6 +12,7 @@ import struct
 import pytest
 
 from support import collect, connected_pair, echo_server, run, run_until, tcp_server, uv
+from swiftuvstream.handle import registry
 
 SUCCESS = uv.StatusCodes.SUCCESS
 EOF = uv.StatusCodes.EOF
@@ -482,6 +483,71 @@ def test_write_callbacks_in_order_exactly_once(loop):
     assert all(r is requests[i] for i, _, r in done)
     assert all(r.finished for r in requests)
     assert payload(events) == b"".join(b"%04d" % i for i in range(200))
+
+
+def test_a_write_taken_at_once_without_on_write_registers_no_callback(loop):
+    """A write nobody waits for that the kernel takes whole finishes inside write():
+    nothing is called back for it, yet it counts as finished only from the loop."""
+    server, accepted, client = connected_pair(loop)
+    events = read_all(loop, accepted)
+    request = client.write(b"at once")
+    assert request not in loop._busy and request._id not in registry
+    assert not request.finished and request.on_write is None
+    seen = []
+    timer = uv.Timer(loop=loop)
+    timer.start(0, on_timeout=lambda t: seen.append(request.finished))
+    run_until(loop, lambda: seen)
+    assert seen == [True]
+    again = client.write(b"!")
+    assert not again.finished
+    loop.run(uv.RunModes.NOWAIT)
+    assert again.finished
+    queued = client.write(os.urandom(8 * 1024 * 1024))  # more than the kernel takes
+    assert queued in loop._busy and not queued.finished
+    run_until(loop, lambda: len(payload(events)) == 8 + 8 * 1024 * 1024)
+    run_until(loop, lambda: queued.finished)
+
+
+def test_on_write_set_after_the_write_runs_once_in_order(loop):
+    """The callback attribute is settable: set after write() returned (the write
+    finished at once), it runs once from the loop, in submission order with the
+    stream's other write callbacks; set once the loop has moved on, it is too late."""
+    server, accepted, client = connected_pair(loop)
+    calls = []
+    first = client.write(b"1")
+    second = client.write(b"2", on_write=lambda r, s: calls.append(("second", r, s)))
+    first.on_write = lambda r, s: calls.append(("wrong", r, s))
+    first.on_write = lambda r, s: calls.append(("first", r, s))
+    third = client.write(b"3")
+    third.on_write = lambda r, s: calls.append(("third", r, s))
+    assert calls == [] and not first.finished
+    run_until(loop, lambda: len(calls) == 3)
+    late = client.write(b"4")
+    loop.run(uv.RunModes.NOWAIT)
+    late.on_write = lambda r, s: calls.append(("late", r, s))
+    for _ in range(3):
+        loop.run(uv.RunModes.NOWAIT)
+    assert [(name, status) for name, _, status in calls] == [("first", SUCCESS), ("second", SUCCESS), ("third", SUCCESS)]
+    assert [r for _, r, _ in calls] == [first, second, third]
+    assert first.finished and third.finished and late.finished
+    assert first not in loop._busy and third not in loop._busy
+
+
+def test_on_write_set_late_runs_before_shutdown_and_on_closed(loop):
+    """Set after write() on a stream then shut down or closed, the write's callback
+    still runs first, with success (the write had finished)."""
+    server, accepted, client = connected_pair(loop)
+    calls = []
+    write = client.write(b"x")
+    client.shutdown(lambda r, s: calls.append(("shutdown", s)))
+    write.on_write = lambda r, s: calls.append(("write", s))
+    run_until(loop, lambda: len(calls) == 2)
+    assert calls == [("write", SUCCESS), ("shutdown", SUCCESS)]
+    write = accepted.write(b"y")
+    accepted.close(lambda h: calls.append(("closed", None)))
+    write.on_write = lambda r, s: calls.append(("write", s))
+    run_until(loop, lambda: len(calls) == 4)
+    assert calls[2:] == [("write", SUCCESS), ("closed", None)]
 
 
 def test_write_accepts_every_buffer_kind(loop):

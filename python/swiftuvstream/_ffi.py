@@ -284,6 +284,7 @@ _declare("uvs_is_readable", c_int, [_stream], _check)
 _declare("uvs_is_writable", c_int, [_stream], _check)
 _declare("uvs_write_queue_size", c_size_t, [_stream])
 _declare("uvs_write", c_int, [_stream, _bufs, c_size_t, uvs_write_cb, c_void_p], keep_gil=True)  # hot
+_declare("uvs_write_now", c_int, [_stream, _bufs, c_size_t, uvs_write_cb, c_void_p], keep_gil=True)  # hot
 _declare("uvs_write2", c_int, [_stream, _bufs, c_size_t, _stream, uvs_write_cb, c_void_p], _check)
 _declare("uvs_try_write", c_int, [_stream, _bufs, c_size_t], _check)
 _declare("uvs_shutdown", c_int, [_stream, uvs_shutdown_cb, c_void_p], _check)

@@ -36,10 +36,14 @@ def new_id() -> int:
     return next(_ids)
 
 
-def lookup(user_data: Optional[int]) -> Any:
-    """The live object registered under ``user_data``, or None."""
+def callee(user_data: Optional[int]) -> Any:
+    """The live handle a callback from C is for (registered under ``user_data``), or
+    None; counts the callback as a tick of its loop (see ``Loop._tick``)."""
     ref = registry.get(user_data)  # type: ignore[arg-type]
-    return None if ref is None else ref()
+    handle = None if ref is None else ref()
+    if handle is not None:
+        handle.loop._tick += 1
+    return handle
 
 
 def _release_c_handle(pointer: int, handle_id: int) -> None:
@@ -51,7 +55,7 @@ def _release_c_handle(pointer: int, handle_id: int) -> None:
 
 @trampoline(_ffi.CLOSE_CB)
 def _close_trampoline(handle_pointer: Optional[int], user_data: Optional[int]) -> None:
-    handle = lookup(user_data)
+    handle = callee(user_data)
     if handle is None:
         return
     try:

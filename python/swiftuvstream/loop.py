@@ -93,6 +93,7 @@ def _post_trampoline(loop_pointer: Optional[int], user_data: Optional[int]) -> N
     loop = _loops.get(loop_pointer or 0)
     if loop is None:
         return
+    loop._tick += 1
     try:
         if user_data is None:
             _ffi.check_signals()
@@ -332,6 +333,10 @@ class Loop:
         self._posted: Dict[int, Tuple[Callable[..., Any], Tuple[Any, ...], Dict[str, Any]]] = {}
         self._post_lock = threading.Lock()
         self._interrupt: Optional[BaseException] = None
+        # Counts the loop's callbacks into Python (and the returns of run()): a write
+        # finished inside write() counts as reported once it has moved on (see
+        # WriteRequest.finished).
+        self._tick = 0
         _loops[self._ptr] = self
 
     def __repr__(self) -> str:
@@ -406,6 +411,7 @@ class Loop:
         try:
             result = _ffi.lib.uvs_loop_run(pointer, int(mode))
         finally:
+            self._tick += 1
             _wakeup.leave(self, token)
             interrupt, self._interrupt = self._interrupt, None
         if interrupt is not None:

@@ -12,13 +12,13 @@ one (resume); ``write_blocked`` tells the current state.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Optional, Tuple, Type, TypeVar, Union
+from typing import Any, Callable, List, Optional, Tuple, Type, TypeVar, Union
 
 from . import _ffi, error
 from .error import StatusCodes
-from .handle import Handle, lookup, registry
+from .handle import Handle, callee, registry
 from .loop import Loop, trampoline
-from .request import ShutdownRequest, WriteRequest
+from .request import ShutdownRequest, WriteRequest, report_owed_writes
 
 __all__ = ["Stream"]
 
@@ -43,6 +43,7 @@ def _read_trampoline(
     stream = None if ref is None else ref()
     if stream is None:
         return
+    stream.loop._tick += 1
     try:
         if status == 0:
             callback = stream.on_read
@@ -56,7 +57,7 @@ def _read_trampoline(
 
 @trampoline(_ffi.CONNECTION_CB)
 def _connection_trampoline(stream_pointer: Optional[int], status: int, user_data: Optional[int]) -> None:
-    stream = lookup(user_data)
+    stream = callee(user_data)
     if stream is None:
         return
     try:
@@ -69,7 +70,7 @@ def _connection_trampoline(stream_pointer: Optional[int], status: int, user_data
 
 @trampoline(_ffi.WRITABILITY_CB)
 def _writability_trampoline(stream_pointer: Optional[int], writable: int, user_data: Optional[int]) -> None:
-    stream = lookup(user_data)
+    stream = callee(user_data)
     if stream is None:
         return
     try:
@@ -138,6 +139,15 @@ class Stream(Handle):
     def _will_close(self) -> None:
         self._reading = False
         self._listening = False
+
+    #: Writes finished inside write() whose on_write was set afterwards, in submission
+    #: order, not reported yet (see WriteRequest.on_write); None while there are none.
+    _owed_writes: Optional[List[WriteRequest]] = None
+
+    def _c_closed(self) -> None:
+        if self._owed_writes:
+            report_owed_writes(self)  # before on_closed, like every pending request
+        super()._c_closed()
 
     # -- state -------------------------------------------------------------------------
 

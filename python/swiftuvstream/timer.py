@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 from . import _ffi
-from .handle import Handle, lookup
+from .handle import Handle, callee
 from .loop import Loop, trampoline
 
 __all__ = ["Timer"]
@@ -13,7 +13,7 @@ __all__ = ["Timer"]
 
 @trampoline(_ffi.TIMER_CB)
 def _timer_trampoline(timer_pointer: Optional[int], user_data: Optional[int]) -> None:
-    timer = lookup(user_data)
+    timer = callee(user_data)
     if timer is None:
         return
     try:
