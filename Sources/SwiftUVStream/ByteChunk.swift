@@ -110,7 +110,12 @@ public struct ByteChunk: RandomAccessCollection, Hashable, Sendable, Expressible
     /// Whether the two chunks hold the same bytes.
     public static func == (lhs: ByteChunk, rhs: ByteChunk) -> Bool {
         guard lhs.count == rhs.count else { return false }
-        return lhs.withUnsafeBytes { left in rhs.withUnsafeBytes { right in left.elementsEqual(right) } }
+        return lhs.withUnsafeBytes { left in
+            rhs.withUnsafeBytes { right in
+                guard let leftBase = left.baseAddress, let rightBase = right.baseAddress else { return true }
+                return memcmp(leftBase, rightBase, left.count) == 0
+            }
+        }
     }
 
     /// Hashes the bytes.

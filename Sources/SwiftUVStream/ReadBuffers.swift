@@ -3,7 +3,7 @@
 ///
 /// Every stream of a loop reads into `current`: libuv asks for a buffer, reads, and the
 /// read callback consumes the bytes before the next read, so one buffer serves them
-/// all. A read that fills at least half of it may instead be kept whole (`keep`): the
+/// all. A read that fills at least a quarter of it may instead be kept whole (`keep`): the
 /// bytes become a ``ByteChunk`` that owns the buffer, and the loop reads into a spare
 /// from then on. Kept buffers are remembered (at most `maxKept`), and each becomes a
 /// spare again once no chunk refers to it — so a stream moving data at full speed
@@ -12,7 +12,7 @@
 struct ReadBuffers {
     /// How many kept buffers are remembered for reuse; older ones are forgotten (freed
     /// with their last chunk). Bounds what an idle loop holds: `maxKept + 1` buffers.
-    static let maxKept = 8
+    static let maxKept = 4
 
     /// The buffer the next read goes into.
     private(set) var current: ByteStorage
@@ -32,11 +32,12 @@ struct ReadBuffers {
     }
 
     /// The bytes of the read just made, for a caller that keeps them: the read buffer
-    /// itself if they fill at least half of it (the next read goes into a spare),
+    /// itself if they fill at least a quarter of it (a chunk never pins more than four
+    /// times its bytes; the next read goes into a spare),
     /// otherwise (or if no spare can be had) a copy. `bytes` are what the read
     /// callback was given.
     mutating func keep(_ bytes: UnsafeRawBufferPointer) -> ByteChunk {
-        guard bytes.baseAddress == UnsafeRawPointer(base), bytes.count * 2 >= size, let next = spare() else {
+        guard bytes.baseAddress == UnsafeRawPointer(base), bytes.count * 4 >= size, let next = spare() else {
             return ByteChunk(copying: bytes)
         }
         let chunk = ByteChunk(readBuffer: current, count: bytes.count)

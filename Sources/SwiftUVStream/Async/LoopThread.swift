@@ -51,8 +51,12 @@ public actor LoopThread {
     }
 
     /// The default size of the loop's read buffer, and so of the largest chunk a
-    /// ``ReadSequence`` yields: 64 KiB, as for a ``Loop``.
-    public static let defaultBufferSize = 65536
+    /// ``ReadSequence`` yields: 256 KiB (asyncio's read size), four times a ``Loop``'s.
+    /// A stream that moves data at full speed then makes one read and one write per
+    /// 256 KiB instead of four of each. It costs no memory per connection: the loop
+    /// reads every stream into the same buffer, and a large read hands the buffer on
+    /// instead of copying it (see ``ByteChunk``).
+    public static let defaultBufferSize = 256 * 1024
 
     /// Creates a loop whose streams read into a shared buffer of `bufferSize` bytes and
     /// starts a thread that runs it.
