@@ -15,7 +15,7 @@ struct ReadBuffers {
     static let maxKept = 4
 
     /// The buffer the next read goes into.
-    private(set) var current: ByteStorage
+    private var current: ByteStorage
     /// Its first byte.
     private(set) var base: UnsafeMutableRawPointer
     /// The size of every read buffer.

@@ -103,10 +103,6 @@ class Request:
         """Whether the request has completed and its callback has run."""
         return self._finished
 
-    @finished.setter
-    def finished(self, value: bool) -> None:
-        self._finished = value
-
     def _started(self) -> None:
         """The C call succeeded: the request waits for its callback."""
         registry[self._id] = _weak(self)
@@ -218,11 +214,6 @@ class WriteRequest(Request):
             self._written_at = None
             self._finished = True
         return self._finished
-
-    @finished.setter
-    def finished(self, value: bool) -> None:
-        self._written_at = None
-        self._finished = value
 
     @property
     def on_write(self) -> Optional[RequestCallback]:
