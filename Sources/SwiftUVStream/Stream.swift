@@ -347,7 +347,7 @@ public class Stream: Handle {
         try write(buffers, sendHandle: nil, completion: completion, finishingAtOnce: true)
     }
 
-    private func write(
+    func write(
         _ buffers: UnsafeBufferPointer<uv_buf_t>, sendHandle: Stream?, completion: RequestCompletion,
         finishingAtOnce: Bool
     ) throws(UVError) -> Bool {

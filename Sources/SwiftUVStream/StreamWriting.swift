@@ -44,25 +44,24 @@ extension Stream {
     public func write<Bytes: Collection<UInt8>>(
         _ bytes: Bytes, sendHandle: Stream? = nil, completion: RequestCompletion
     ) throws(UVError) {
-        var failure: UVError?
-        let written: Void? = bytes.withContiguousStorageIfAvailable { buffer in
-            do throws(UVError) {
-                try writeRaw(UnsafeRawBufferPointer(buffer), sendHandle: sendHandle, completion: completion)
-            } catch {
-                failure = error
-            }
+        _ = try write(bytes, sendHandle: sendHandle, completion: completion, finishingAtOnce: false)
+    }
+
+    /// The collection write; with `finishingAtOnce`, as ``writeNow(_:completion:)``:
+    /// `true` when the socket took every byte inside the call, and `completion` is then
+    /// dropped (the async layer's writes, whose completion only records errors).
+    func write<Bytes: Collection<UInt8>>(
+        _ bytes: Bytes, sendHandle: Stream?, completion: RequestCompletion, finishingAtOnce: Bool
+    ) throws(UVError) -> Bool {
+        if let result = bytes.withContiguousStorageIfAvailable({ buffer in
+            writeRaw(UnsafeRawBufferPointer(buffer), sendHandle, completion, finishingAtOnce)
+        }) {
+            return try result.get()
         }
-        if let failure { throw failure }
-        if written != nil { return }
         let copy = Array(bytes)
-        copy.withUnsafeBytes { raw in
-            do throws(UVError) {
-                try writeRaw(raw, sendHandle: sendHandle, completion: completion)
-            } catch {
-                failure = error
-            }
-        }
-        if let failure { throw failure }
+        return try copy.withUnsafeBytes { raw in
+            writeRaw(raw, sendHandle, completion, finishingAtOnce)
+        }.get()
     }
 
     /// Writes several raw buffers as one request, in order; the rules are those of
@@ -83,13 +82,20 @@ extension Stream {
     }
 
     private func writeRaw(
-        _ bytes: UnsafeRawBufferPointer, sendHandle: Stream?, completion: RequestCompletion
-    ) throws(UVError) {
+        _ bytes: UnsafeRawBufferPointer, _ sendHandle: Stream?, _ completion: RequestCompletion,
+        _ finishingAtOnce: Bool
+    ) -> Result<Bool, UVError> {
         var buffer = uv_buf_t(
             base: UnsafeMutablePointer(mutating: bytes.baseAddress?.assumingMemoryBound(to: CChar.self)),
             len: bytes.count)
-        try withUnsafePointer(to: &buffer) { (pointer) throws(UVError) in
-            try write(UnsafeBufferPointer(start: pointer, count: 1), sendHandle: sendHandle, completion: completion)
+        return withUnsafePointer(to: &buffer) { pointer in
+            do throws(UVError) {
+                return .success(try write(
+                    UnsafeBufferPointer(start: pointer, count: 1), sendHandle: sendHandle, completion: completion,
+                    finishingAtOnce: finishingAtOnce))
+            } catch {
+                return .failure(error)
+            }
         }
     }
 

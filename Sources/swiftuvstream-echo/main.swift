@@ -1,6 +1,6 @@
 // swiftuvstream-echo — an async echo server and client on SwiftUVStream.
 //
-//   swiftuvstream-echo server [--host HOST] [--port PORT]
+//   swiftuvstream-echo server [--host HOST] [--port PORT] [--callbacks]
 //   swiftuvstream-echo client [--host HOST] --port PORT [MESSAGE...]
 //
 // server: listens on HOST (default 127.0.0.1) and PORT (default 0: any free port),
@@ -10,6 +10,9 @@
 //   signal handler writes to a pipe the server reads as one of its streams; it then
 //   closes the listener, which ends `serve` and cancels (closes) every connection
 //   still open; the loop thread shuts down and the program exits 0.
+//   With --callbacks, the same server on the callback API instead: a `Loop` run on
+//   the main thread, reads and writes in callbacks, backpressure through
+//   `onWritabilityChanged`, and a signal closes every handle.
 // client: connects, sends each MESSAGE (default "hello from Swift") printing
 //   "sent: <message>", reads until exactly the bytes it sent have come back, prints
 //   "echoed: <message>" for each, then shuts its side down and waits for the server's
@@ -19,7 +22,8 @@
 // What it shows: a LoopThread as the executor of the tasks that use its handles;
 // connect, accept (`connections().serve`), reads as an AsyncSequence with watermark
 // backpressure, writes that suspend above the high watermark, half-close with
-// `shutdown()`, scoped closing with `TCP.withConnection`, and cancellation.
+// `shutdown()`, scoped closing with `TCP.withConnection`, and cancellation; and the
+// callback API the async layer is built on (the bench measures both).
 
 import Glibc
 import SwiftUVStream
@@ -47,7 +51,7 @@ func fail(_ message: String) {
 }
 
 let usage = """
-    usage: swiftuvstream-echo server [--host HOST] [--port PORT]
+    usage: swiftuvstream-echo server [--host HOST] [--port PORT] [--callbacks]
            swiftuvstream-echo client [--host HOST] --port PORT [MESSAGE...]
     """
 
@@ -55,6 +59,7 @@ struct Options {
     var mode = ""
     var host = "127.0.0.1"
     var port: Int?
+    var callbacks = false
     var messages: [String] = []
 }
 
@@ -71,6 +76,9 @@ func parse(_ arguments: [String]) -> Options? {
         case "--port":
             guard let value = rest.popFirst(), let port = Int(value), (0...65535).contains(port) else { return nil }
             options.port = port
+        case "--callbacks":
+            guard mode == "server" else { return nil }
+            options.callbacks = true
         case "--help", "-h":
             return nil
         case "--":
@@ -116,6 +124,13 @@ func installStopHandler() throws(UVError) -> Int32 {
     action.sa_flags = SA_RESTART
     sigaction(SIGINT, &action, nil)
     sigaction(SIGTERM, &action, nil)
+    // A parent may have spawned us with them blocked (the mask is inherited); threads
+    // made after this inherit the unblocked mask.
+    var stopSignals = sigset_t()
+    sigemptyset(&stopSignals)
+    sigaddset(&stopSignals, SIGINT)
+    sigaddset(&stopSignals, SIGTERM)
+    pthread_sigmask(SIG_UNBLOCK, &stopSignals, nil)
     return readEnd
 }
 
@@ -166,6 +181,75 @@ func runServer(_ options: Options) async -> Int32 {
     }
     if leftOpen != 0 { fail("\(leftOpen) handles were left open") }
     return 0
+}
+
+// MARK: Server on the callback API
+
+/// The read callback of every connection of the callback server: echoes each chunk
+/// (written from the loop's read buffer; only what the socket does not take at once is
+/// copied), half-closes at the end of the peer's input, closes on an error. A function,
+/// not a closure per connection: the stream it is called for is its argument.
+func echoRead(_ stream: Stream, _ status: Int32, _ bytes: UnsafeRawBufferPointer) {
+    switch status {
+    case StatusCode.success:
+        do {
+            try stream.write(bytes, completion: .none)
+        } catch {
+            try? stream.close()
+        }
+    case StatusCode.EOF:
+        do {
+            try stream.shutdown(completion: .closure { _ in try? stream.close() })
+        } catch {
+            try? stream.close()
+        }
+    default:
+        try? stream.close()
+    }
+}
+
+/// Starts echoing `connection`: reading stops while its write queue is above the high
+/// watermark (a slow reader) and starts again below the low one.
+func startEcho(_ connection: TCP) throws(UVError) {
+    try connection.setNoDelay(true)
+    try connection.onWritabilityChanged { stream, writable in
+        if writable {
+            if stream.isReadable { try? stream.readStart(echoRead) }
+        } else {
+            try? stream.readStop()
+        }
+    }
+    try connection.readStart(echoRead)
+}
+
+func runCallbackServer(_ options: Options) -> Int32 {
+    do throws(UVError) {
+        let stopReadEnd = try installStopHandler()
+        let loop = try Loop(bufferSize: LoopThread.defaultBufferSize)
+        let server = try TCP(loop: loop)
+        try server.bind(host: options.host, port: options.port ?? 0)
+        try server.listen(backlog: 128) { server, status in
+            guard status == StatusCode.success, let connection = try? TCP(loop: server.loop) else { return }
+            do {
+                try server.accept(into: connection)
+                try startEcho(connection)
+            } catch {
+                try? connection.close()
+            }
+        }
+        // A signal closes every handle (the listener, the connections, this pipe);
+        // `run` then returns.
+        let stop = try Pipe(loop: loop)
+        try stop.open(stopReadEnd)
+        try stop.readStart { stream, _, _ in _ = try? stream.loop.closeAllHandles() }
+        emit("READY \(try server.socketName().port)")
+        _ = try loop.run()
+        try loop.close()
+        return 0
+    } catch {
+        fail("server: \(error)")
+        return 1
+    }
 }
 
 // MARK: Client
@@ -253,5 +337,9 @@ guard let options = parse(Array(CommandLine.arguments.dropFirst())) else {
     emit(usage, to: wanted ? 1 : 2)
     exit(wanted ? 0 : 2)
 }
-let status = options.mode == "server" ? await runServer(options) : await runClient(options)
+let status = switch (options.mode, options.callbacks) {
+case ("server", true): runCallbackServer(options)
+case ("server", false): await runServer(options)
+default: await runClient(options)
+}
 exit(status)

@@ -242,7 +242,10 @@ struct AsyncCancellationTests {
                     await asyncOutcome { try await client.shutdown() },
                 ]
             }
-            #expect(await writer.value == ["ECANCELED", "ECLOSED"])
+            // The write closed the handle; the cancelled task's next call on it is
+            // ECANCELED too (ECLOSED for a task that is not cancelled).
+            #expect(await writer.value == ["ECANCELED", "ECANCELED"])
+            #expect(await asyncOutcome { try await client.shutdown() } == "ECLOSED")
             try await client.close()
             try await peer.close()
             try await server.close()
@@ -322,6 +325,55 @@ struct ScopedConnectionTests {
             while !progress.done { try await thread.loop.sleep(milliseconds: 1) }
             task.cancel()
             #expect(await task.value == "ECANCELED")
+            try await server.close()
+        }
+    }
+
+    @Test("withConnection: another task reading the connection, cancelled alone, ends with ECANCELED")
+    func cancelledReaderInsideScope() async throws {
+        try await onLoopThread { thread in
+            let (server, port) = try startEchoServer(thread)
+            let outcome = try await TCP.withConnection(to: "127.0.0.1", port: port, on: thread.loop) { connection in
+                // The scope's handler covers the scope's own task only: this reader
+                // needs its own, or cancelling it would leave it waiting for data.
+                let reader = Task {
+                    _ = thread
+                    return await asyncOutcome { for try await _ in try connection.reads() {} }
+                }
+                try await thread.loop.sleep(milliseconds: 10)
+                #expect(connection.isReading)
+                reader.cancel()
+                let outcome = await reader.value
+                #expect(connection.isClosing)
+                return outcome
+            }
+            #expect(outcome == "ECANCELED")
+            try await server.close()
+        }
+    }
+
+    @Test("withConnection: a body cancelled between waits gets ECANCELED from its next read and write")
+    func bodyCancelledBetweenWaits() async throws {
+        try await onLoopThread { thread in
+            let (server, port) = try startEchoServer(thread)
+            let progress = Progress()
+            let task = Task {
+                _ = thread
+                return await asyncOutcome {
+                    try await TCP.withConnection(to: "127.0.0.1", port: port, on: thread.loop) { connection in
+                        try await connection.write(Array("ping".utf8))
+                        var reads = try connection.reads().makeAsyncIterator()
+                        _ = try await reads.next()
+                        withUnsafeCurrentTask { $0?.cancel() }
+                        progress.events.append(await asyncOutcome { _ = try await reads.next() })
+                        progress.events.append(await asyncOutcome { try await connection.write(Array("late".utf8)) })
+                        progress.done = connection.isClosing
+                    }
+                }
+            }
+            #expect(await task.value == "ok")   // the body returned; the scope closed the connection
+            #expect(progress.events == ["ECANCELED", "ECANCELED"])
+            #expect(progress.done)
             try await server.close()
         }
     }

@@ -22,6 +22,8 @@ private final class Child {
     let pid: pid_t
     private let output: Int32
     private(set) var text = ""
+    /// Whether a read gave up waiting for output.
+    private(set) var timedOut = false
 
     init(_ arguments: [String]) throws {
         var fds: [Int32] = [-1, -1]
@@ -47,10 +49,17 @@ private final class Child {
 
     deinit { close(output) }
 
-    /// Reads output until `line` has appeared or the output ends; false then.
+    /// Reads output until `predicate` holds; false if the output ends first, or after
+    /// 20 seconds without output (a blocking read would hang the test run: a time
+    /// limit cannot interrupt it).
     func readUntil(_ predicate: (String) -> Bool) -> Bool {
         var chunk = [UInt8](repeating: 0, count: 4096)
         while !predicate(text) {
+            var ready = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
+            let polled = poll(&ready, 1, 20_000)
+            if polled < 0, errno == EINTR { continue }
+            if polled == 0 { timedOut = true }
+            if polled <= 0 { return false }
             let count = read(output, &chunk, chunk.count)
             if count < 0, errno == EINTR { continue }
             if count <= 0 { return false }
@@ -59,9 +68,11 @@ private final class Child {
         return true
     }
 
-    /// Reads the rest of the output and waits for the exit status.
+    /// Reads the rest of the output and waits for the exit status; a child whose
+    /// output has not ended within 20 seconds is killed (status 128 + SIGKILL).
     func finish() -> Int32 {
         _ = readUntil { _ in false }
+        if timedOut { kill(pid, SIGKILL) }
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0, errno == EINTR {}
         // WIFEXITED / WEXITSTATUS; a signal shows as 128 + its number.
@@ -71,13 +82,15 @@ private final class Child {
 
 @Suite("swiftuvstream-echo", .serialized, .timeLimit(.minutes(1)))
 struct EchoProgramTests {
-    @Test("server prints READY <port>; the client's messages come back; SIGTERM stops the server with 0")
-    func serverAndClient() throws {
+    @Test(
+        "server prints READY <port>; the client's messages come back; SIGTERM stops the server with 0",
+        arguments: [[], ["--callbacks"]])
+    func serverAndClient(api: [String]) throws {
         guard let program = echoProgram() else {
             Issue.record("swiftuvstream-echo is not built next to the tests")
             return
         }
-        let server = try Child([program, "server", "--port", "0"])
+        let server = try Child([program, "server", "--port", "0"] + api)
         var stopped = false
         defer { if !stopped { kill(server.pid, SIGKILL); _ = server.finish() } }
         #expect(server.readUntil { $0.contains("\n") })
@@ -107,7 +120,7 @@ struct EchoProgramTests {
         #expect(server.text == "READY \(serverPort)\n")
     }
 
-    @Test("client errors: refused is 1, bad arguments 2")
+    @Test("client errors: refused is 1, bad arguments (a server option) 2")
     func clientErrors() throws {
         guard let program = echoProgram() else {
             Issue.record("swiftuvstream-echo is not built next to the tests")
@@ -124,5 +137,7 @@ struct EchoProgramTests {
         let usage = try Child([program, "client", "x"])
         #expect(usage.finish() == 2)
         #expect(usage.text.hasPrefix("usage:"))
+        let serverOption = try Child([program, "client", "--callbacks", "--port", "\(port)"])
+        #expect(serverOption.finish() == 2)
     }
 }

@@ -24,16 +24,23 @@ final class AsyncState: HandleObserver {
     var reader: ReadState?
     /// The async accept state, once a connection sequence has been made.
     var acceptor: AcceptState?
+    /// The task running a scope that closes the handle if the task is cancelled
+    /// (`runClosing`), while it runs: that task's waits on the handle need no
+    /// cancellation handler of their own.
+    var cancellationScope: UnsafeCurrentTask?
 
     /// The completion every async write uses: it only records the first error (the
     /// task that wrote has moved on). One closure, made once, so a write costs no
-    /// allocation for its completion.
-    private(set) lazy var writeCompletion = RequestCompletion.closure { [weak self] status in
-        guard let self, status < 0, self.writeError == nil else { return }
+    /// allocation for its completion. It holds the state strongly (a weak reference
+    /// would make every retain of the state take the slow path) until the handle has
+    /// closed: `handleDidClose` then drops it.
+    private(set) lazy var writeCompletion = RequestCompletion.closure { status in
+        guard status < 0, self.writeError == nil else { return }
         self.writeError = UVError(code: status)
     }
 
     func handleDidClose(_ handle: Handle) {
+        writeCompletion = .none
         let closeWaiters = self.closeWaiters
         let writeWaiters = self.writeWaiters
         self.closeWaiters = []
@@ -83,11 +90,18 @@ extension Handle {
     /// handle and gets ``UVError/canceled``.
     func checkAsyncUsable() throws(UVError) {
         try loop.checkThread()
-        if isClosing { throw .closed }
+        if isClosing { throw closedError }
         if Task.isCancelled {
             closeOnLoopThread(nil)
             throw .canceled
         }
+    }
+
+    /// What an async operation on a closing handle throws: ``UVError/canceled`` in a
+    /// cancelled task (its cancellation closed the handle, or will), else
+    /// ``UVError/closed``.
+    var closedError: UVError {
+        Task.isCancelled ? .canceled : .closed
     }
 
     /// What a task's cancellation handler does, from whatever thread cancelled it:
@@ -113,6 +127,11 @@ struct LoopConfined<Value: AnyObject>: @unchecked Sendable {
 /// loop's thread); if the task is cancelled meanwhile, closes `handle`, which resumes
 /// every task suspended on it.
 ///
+/// A wait installs a cancellation handler unless the task runs a cancellation scope of
+/// `handle` (`withCancellationClosing`), whose handler does the same for all of the
+/// scope's waits: each handler costs two locked updates of the task's status records
+/// and three executor switches per wait, an eighth of an echo round trip.
+///
 /// The operation closure captures `isolation`, so it runs on the caller's actor (the
 /// loop's thread) rather than on the global executor: a closure is isolated to an
 /// isolated parameter only if it captures it (SE-0420).
@@ -125,12 +144,38 @@ func suspend<T>(
     on handle: Handle, isolation: isolated (any Actor)? = #isolation,
     _ register: (UnsafeContinuation<T, Never>) -> Void
 ) async -> T {
+    if let scope = (handle.observer as? AsyncState)?.cancellationScope,
+       withUnsafeCurrentTask(body: { $0 == scope }) {
+        return await withUnsafeContinuation(isolation: isolation) { continuation in
+            register(continuation)
+        }
+    }
     let confined = LoopConfined(handle)
     return await withTaskCancellationHandler(operation: {
         _ = isolation
         return await withUnsafeContinuation(isolation: isolation) { continuation in
             register(continuation)
         }
+    }, onCancel: {
+        confined.value.closeForCancellation()
+    }, isolation: isolation)
+}
+
+/// Runs `body`, closing `handle` if the task is cancelled meanwhile: one cancellation
+/// handler for every wait of this task on `handle` inside `body` (see `suspend`).
+/// Other tasks' waits on the handle keep their own handlers.
+func withCancellationClosing<Result>(
+    _ handle: Handle, isolation: isolated (any Actor)? = #isolation,
+    _ body: nonisolated(nonsending) () async throws -> Result
+) async throws -> Result {
+    let state = handle.asyncState
+    let outer = state.cancellationScope
+    state.cancellationScope = withUnsafeCurrentTask { $0 }
+    defer { state.cancellationScope = outer }
+    let confined = LoopConfined(handle)
+    return try await withTaskCancellationHandler(operation: {
+        _ = isolation
+        return try await body()
     }, onCancel: {
         confined.value.closeForCancellation()
     }, isolation: isolation)

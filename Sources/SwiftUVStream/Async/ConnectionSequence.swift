@@ -26,7 +26,7 @@ import CLibUV
 /// - A failure the listener reports (`EMFILE`, ...) is thrown by the next `next`;
 ///   iterating again goes on listening.
 /// - Closing the listener resumes a waiting iteration with ``UVError/canceled``; later
-///   iterations throw ``UVError/closed``.
+///   iterations throw ``UVError/closed`` (``UVError/canceled`` in a cancelled task).
 /// - Cancelling the iterating task closes the listener (the iteration throws
 ///   ``UVError/canceled``).
 ///
@@ -70,7 +70,7 @@ public struct ConnectionSequence<Client: Stream>: AsyncSequence {
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(UVError) -> Client? {
             while true {
                 try server.loop.checkThread()
-                if server.isClosing { throw .closed }
+                if server.isClosing { throw server.closedError }
                 if Task.isCancelled {
                     server.closeOnLoopThread(nil)
                     throw .canceled
@@ -221,9 +221,10 @@ final class AcceptState {
     var failure: UVError?
     private var waiter: UnsafeContinuation<UVError?, Never>?
 
-    /// The connection callback, made once.
-    private(set) lazy var callback: ConnectionCallback = { [weak self] _, status in
-        self?.didConnect(status)
+    /// The connection callback, made once. It holds the state strongly until the
+    /// handle has closed (see `AsyncState.writeCompletion`).
+    private(set) lazy var callback: ConnectionCallback = { _, status in
+        self.didConnect(status)
     }
 
     private func didConnect(_ status: Int32) {
@@ -248,6 +249,7 @@ final class AcceptState {
     }
 
     func handleDidClose() {
+        callback = { _, _ in }   // the callback's hold on this state
         if let waiter {
             self.waiter = nil
             waiter.resume(returning: .canceled)

@@ -7,7 +7,7 @@ import Synchronization
 /// `isolated LoopThread` — runs on the loop's thread, between the loop's callbacks. It
 /// may therefore use ``loop`` and every handle on it directly, and the async API
 /// (``TCP/connect(to:port:isolation:)``, ``Stream/reads(highWatermark:lowWatermark:)``,
-/// ``Stream/write(_:isolation:)``, ``TCP/connections(backlog:)``, ...) suspends a task
+/// ``Stream/write(_:)``, ``TCP/connections(backlog:)``, ...) suspends a task
 /// only while it waits for I/O: no hop per operation.
 ///
 /// ```swift

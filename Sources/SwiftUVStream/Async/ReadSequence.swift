@@ -20,7 +20,7 @@ import CLibUV
 /// - A read error (`ECONNRESET`, ...) is thrown once, after the chunks that came
 ///   before it; the sequence then ends.
 /// - Closing the stream resumes a waiting iteration with ``UVError/canceled``; later
-///   iterations throw ``UVError/closed``.
+///   iterations throw ``UVError/closed`` (``UVError/canceled`` in a cancelled task).
 /// - Cancelling the iterating task stops reading and closes the stream (the
 ///   iteration throws ``UVError/canceled``).
 ///
@@ -122,12 +122,12 @@ extension Stream {
 extension Stream {
     /// The next chunk from the stream's async read buffer, reading as needed; nil at
     /// the end of the stream. What ``ReadSequence`` and ``ReceiveSequence`` iterate.
-    func nextReadChunk(
-        highWatermark: Int, lowWatermark: Int, acceptingHandles: Bool,
-        isolation: isolated (any Actor)? = #isolation
+    @inline(__always)
+    nonisolated(nonsending) func nextReadChunk(
+        highWatermark: Int, lowWatermark: Int, acceptingHandles: Bool
     ) async throws(UVError) -> ReadChunk? {
         try loop.checkThread()
-        if isClosing { throw .closed }
+        if isClosing { throw closedError }
         if Task.isCancelled {
             closeOnLoopThread(nil)
             throw .canceled
@@ -175,12 +175,14 @@ final class ReadState {
     /// `Sendable`), or with ``UVError/canceled`` when the stream closes.
     private var waiter: UnsafeContinuation<UVError?, Never>?
 
-    /// The read callback, made once.
-    private lazy var callback: ReadCallback = { [weak self] stream, status, bytes in
-        self?.didRead(stream, status, bytes)
+    /// The read callback, made once. It holds the state strongly until the handle has
+    /// closed (see `AsyncState.writeCompletion`).
+    private lazy var callback: ReadCallback = { stream, status, bytes in
+        self.didRead(stream, status, bytes)
     }
 
-    func next(_ stream: Stream, isolation: isolated (any Actor)? = #isolation) async throws(UVError) -> ReadChunk? {
+    @inline(__always)
+    nonisolated(nonsending) func next(_ stream: Stream) async throws(UVError) -> ReadChunk? {
         while true {
             if let chunk = chunks.removeFirst() {
                 buffered -= chunk.bytes.count
@@ -250,6 +252,7 @@ final class ReadState {
     }
 
     func handleDidClose() {
+        callback = { _, _, _ in }   // the callback's hold on this state
         // Handles received but never handed to the consumer would stay open.
         while let chunk = chunks.removeFirst() {
             for handle in chunk.handles { handle.closeOnLoopThread(nil) }

@@ -114,13 +114,14 @@ extension Timer {
     }
 }
 
-/// Runs `body` with `handle`, then closes `handle` whatever happened.
+/// Runs `body` with `handle`, then closes `handle` whatever happened; cancelling the
+/// task closes `handle` at once.
 func runClosing<H: Handle, Result>(
     _ handle: H, isolation: isolated (any Actor)? = #isolation, _ body: nonisolated(nonsending) (H) async throws -> Result
 ) async throws -> Result {
     let result: Result
     do {
-        result = try await body(handle)
+        result = try await withCancellationClosing(handle) { try await body(handle) }
     } catch {
         try? await handle.close()
         throw error

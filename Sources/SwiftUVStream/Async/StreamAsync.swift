@@ -2,8 +2,9 @@ import CLibUV
 
 // async/await over the callback API: connect, write (with backpressure), flush,
 // shutdown and close. Each runs on the caller's actor (the `isolation` parameter,
-// filled in by the compiler) — meant to be a `LoopThread`, whose executor is the
-// loop's thread; from anywhere else the first call on the handle throws
+// filled in by the compiler; `write` is `nonisolated(nonsending)`, the same without
+// the executor switches a parameter costs) — meant to be a `LoopThread`, whose executor
+// is the loop's thread; from anywhere else the first call on the handle throws
 // `UVError.wrongThread`.
 //
 // Cancellation: a task cancelled while it waits here (or that calls in already
@@ -43,20 +44,22 @@ extension Stream {
     /// - Parameter bytes: Any collection of bytes (`[UInt8]`, a slice, a `String.UTF8View`,
     ///   an `UnsafeRawBufferPointer`, ...); contiguous ones are written from their own
     ///   storage. Empty is fine.
-    /// - Parameter isolation: The caller's actor, filled in by the compiler (it should
-    ///   be the stream's ``LoopThread``).
     /// - Throws: an earlier write's I/O error; ``UVError/brokenPipe`` if the stream is
-    ///   not writable; ``UVError/closed`` once closing; ``UVError/canceled`` if the
-    ///   stream closed (or the task was cancelled) while waiting for room.
-    public func write<Bytes: Collection<UInt8>>(
-        _ bytes: Bytes, isolation: isolated (any Actor)? = #isolation
+    ///   not writable; ``UVError/closed`` once closing (``UVError/canceled`` in a
+    ///   cancelled task); ``UVError/canceled`` if the stream closed (or the task was
+    ///   cancelled) while waiting for room.
+    ///
+    /// Runs on the caller's actor, which should be the stream's ``LoopThread``
+    /// (`nonisolated(nonsending)`: no executor switch on the way in or out).
+    nonisolated(nonsending) public func write<Bytes: Collection<UInt8>>(
+        _ bytes: Bytes
     ) async throws(UVError) {
         try await write(bytes, sending: nil)
     }
 
     /// Writes `bytes` with `handle` travelling alongside, over an IPC pipe; the peer
     /// gets the handle with the first byte (``Pipe/receive(highWatermark:lowWatermark:)``
-    /// hands them over together). Backpressure and errors as ``write(_:isolation:)``.
+    /// hands them over together). Backpressure and errors as ``write(_:)``.
     ///
     /// The write keeps `handle` alive until it completes; the caller may close its own
     /// copy of the connection as soon as this returns (the peer's copy stays open).
@@ -66,14 +69,15 @@ extension Stream {
     ///   - handle: An open TCP or pipe stream of this loop, or nil for a plain write.
     /// - Throws: ``UVError/invalidArgument`` if this is not an IPC pipe, `bytes` is
     ///   empty or `handle` is not an open TCP or pipe stream of this loop;
-    ///   ``UVError/closed`` if `handle` is closing; otherwise as ``write(_:isolation:)``.
-    public func write<Bytes: Collection<UInt8>>(
-        _ bytes: Bytes, sending handle: Stream?, isolation: isolated (any Actor)? = #isolation
+    ///   ``UVError/closed`` if `handle` is closing; otherwise as ``write(_:)``.
+    nonisolated(nonsending) public func write<Bytes: Collection<UInt8>>(
+        _ bytes: Bytes, sending handle: Stream?
     ) async throws(UVError) {
         try checkAsyncUsable()
         let state = asyncState
         if let error = state.writeError { throw error }
-        try write(bytes, sendHandle: handle, completion: state.writeCompletion)
+        // A write the socket takes whole has no error to record: it needs no report.
+        if try write(bytes, sendHandle: handle, completion: state.writeCompletion, finishingAtOnce: true) { return }
         guard isWriteBlocked else { return }
         let failure: UVError? = await suspend(on: self) { continuation in
             if isClosing {
