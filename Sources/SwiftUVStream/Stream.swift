@@ -199,7 +199,7 @@ public class Stream: Handle {
         try readStart(.function(function, context))
     }
 
-    private func readStart(_ callback: Callback<ReadCallback, ReadFunction>) throws(UVError) {
+    func readStart(_ callback: Callback<ReadCallback, ReadFunction>) throws(UVError) {
         try checkUsable()
         if reading {
             receiver = .reads(callback)

@@ -175,9 +175,10 @@ final class ReadState {
     /// `Sendable`), or with ``UVError/canceled`` when the stream closes.
     private var waiter: UnsafeContinuation<UVError?, Never>?
 
-    /// The read callback, made once. It holds the state strongly until the handle has
-    /// closed (see `AsyncState.writeCompletion`).
-    private lazy var callback: ReadCallback = { stream, status, bytes in
+    /// The read callback, made once, in the stream's own form: wrapping a closure in
+    /// `Callback` costs an allocation, and a wait starts reading each time. It holds
+    /// the state strongly until the handle has closed (see `AsyncState.writeCompletion`).
+    private lazy var callback: Callback<ReadCallback, ReadFunction> = .closure { stream, status, bytes in
         self.didRead(stream, status, bytes)
     }
 
@@ -252,7 +253,7 @@ final class ReadState {
     }
 
     func handleDidClose() {
-        callback = { _, _, _ in }   // the callback's hold on this state
+        callback = .closure { _, _, _ in }   // the callback's hold on this state
         // Handles received but never handed to the consumer would stay open.
         while let chunk = chunks.removeFirst() {
             for handle in chunk.handles { handle.closeOnLoopThread(nil) }
