@@ -168,6 +168,8 @@ func withCancellationClosing<Result>(
     _ handle: Handle, isolation: isolated (any Actor)? = #isolation,
     _ body: nonisolated(nonsending) () async throws -> Result
 ) async throws -> Result {
+    // A closing handle fails every call in `body` anyway (and has no state to keep).
+    if handle.isClosing { return try await body() }
     let state = handle.asyncState
     let outer = state.cancellationScope
     state.cancellationScope = withUnsafeCurrentTask { $0 }

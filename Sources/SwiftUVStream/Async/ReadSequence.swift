@@ -122,7 +122,8 @@ extension Stream {
 extension Stream {
     /// The next chunk from the stream's async read buffer, reading as needed; nil at
     /// the end of the stream. What ``ReadSequence`` and ``ReceiveSequence`` iterate.
-    @inline(__always)
+    /// `nonisolated(nonsending)`, like `ReadState.next`: on the caller's actor, without
+    /// the two executor switches per call that an isolated parameter costs.
     nonisolated(nonsending) func nextReadChunk(
         highWatermark: Int, lowWatermark: Int, acceptingHandles: Bool
     ) async throws(UVError) -> ReadChunk? {
@@ -182,7 +183,6 @@ final class ReadState {
         self.didRead(stream, status, bytes)
     }
 
-    @inline(__always)
     nonisolated(nonsending) func next(_ stream: Stream) async throws(UVError) -> ReadChunk? {
         while true {
             if let chunk = chunks.removeFirst() {
