@@ -124,8 +124,8 @@ func installStopHandler() throws(UVError) -> Int32 {
     action.sa_flags = SA_RESTART
     sigaction(SIGINT, &action, nil)
     sigaction(SIGTERM, &action, nil)
-    // A parent may have spawned us with them blocked (the mask is inherited); threads
-    // made after this inherit the unblocked mask.
+    // A parent may have spawned us with them blocked (the mask is inherited): unblock
+    // them, or the handler would never run.
     var stopSignals = sigset_t()
     sigemptyset(&stopSignals)
     sigaddset(&stopSignals, SIGINT)

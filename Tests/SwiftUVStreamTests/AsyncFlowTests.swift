@@ -378,6 +378,59 @@ struct ScopedConnectionTests {
         }
     }
 
+    @Test("withConnection: cancelling the task closes the connection at once, while the body is not waiting on it")
+    func cancelClosesAtOnce() async throws {
+        try await onLoopThread { thread in
+            let (server, port) = try startEchoServer(thread)
+            let progress = Progress()
+            let task = Task {
+                _ = thread
+                return await asyncOutcome {
+                    try await TCP.withConnection(to: "127.0.0.1", port: port, on: thread.loop) { connection in
+                        progress.done = true
+                        // Busy, not waiting on the connection: only the scope's handler
+                        // can close it (the posted close runs between the yields).
+                        var yields = 0
+                        while !connection.isClosing, yields < 10_000 {
+                            await Task.yield()
+                            yields += 1
+                        }
+                        progress.events.append("closing: \(connection.isClosing)")
+                    }
+                }
+            }
+            while !progress.done { try await thread.loop.sleep(milliseconds: 1) }
+            task.cancel()
+            #expect(await task.value == "ok")
+            #expect(progress.events == ["closing: true"])
+            try await server.close()
+        }
+    }
+
+    @Test("a scope nested in a scope of the same connection: cancelling the task still ends its read")
+    func nestedScopes() async throws {
+        try await onLoopThread { thread in
+            let (server, port) = try startEchoServer(thread)
+            let progress = Progress()
+            let task = Task {
+                _ = thread
+                return await asyncOutcome {
+                    try await TCP.withConnection(to: "127.0.0.1", port: port, on: thread.loop) { connection in
+                        try await connection.closing { connection in
+                            progress.done = true
+                            for try await _ in try connection.reads() {}
+                        }
+                    }
+                }
+            }
+            while !progress.done { try await thread.loop.sleep(milliseconds: 1) }
+            try await thread.loop.sleep(milliseconds: 5)
+            task.cancel()
+            #expect(await task.value == "ECANCELED")
+            try await server.close()
+        }
+    }
+
     @Test("closing(_:) scopes an accepted connection; serve closes each connection after its handler")
     func closingAndServe() async throws {
         try await onLoopThread { thread in

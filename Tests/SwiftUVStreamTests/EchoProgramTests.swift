@@ -22,12 +22,16 @@ private final class Child {
     let pid: pid_t
     private let output: Int32
     private(set) var text = ""
-    /// Whether a read gave up waiting for output.
+    /// Whether the last `readUntil` gave up waiting for output.
     private(set) var timedOut = false
 
     init(_ arguments: [String]) throws {
         var fds: [Int32] = [-1, -1]
         guard pipe(&fds) == 0 else { throw UVError(code: -errno) }
+        // Close-on-exec, so that a child spawned meanwhile by another test does not
+        // hold this pipe open (dup2 into the child's 1 and 2 clears the flag there).
+        // (Glibc's module does not export pipe2.)
+        for fd in fds { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -54,12 +58,15 @@ private final class Child {
     /// limit cannot interrupt it).
     func readUntil(_ predicate: (String) -> Bool) -> Bool {
         var chunk = [UInt8](repeating: 0, count: 4096)
+        timedOut = false
         while !predicate(text) {
             var ready = pollfd(fd: output, events: Int16(POLLIN), revents: 0)
             let polled = poll(&ready, 1, 20_000)
             if polled < 0, errno == EINTR { continue }
-            if polled == 0 { timedOut = true }
-            if polled <= 0 { return false }
+            if polled <= 0 {
+                timedOut = true
+                return false
+            }
             let count = read(output, &chunk, chunk.count)
             if count < 0, errno == EINTR { continue }
             if count <= 0 { return false }
@@ -69,7 +76,8 @@ private final class Child {
     }
 
     /// Reads the rest of the output and waits for the exit status; a child whose
-    /// output has not ended within 20 seconds is killed (status 128 + SIGKILL).
+    /// output has not ended within 20 seconds (or cannot be polled) is killed (status
+    /// 128 + SIGKILL).
     func finish() -> Int32 {
         _ = readUntil { _ in false }
         if timedOut { kill(pid, SIGKILL) }

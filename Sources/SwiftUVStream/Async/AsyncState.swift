@@ -24,9 +24,10 @@ final class AsyncState: HandleObserver {
     var reader: ReadState?
     /// The async accept state, once a connection sequence has been made.
     var acceptor: AcceptState?
-    /// The task running a scope that closes the handle if the task is cancelled
-    /// (`runClosing`), while it runs: that task's waits on the handle need no
-    /// cancellation handler of their own.
+    /// The task running the outermost scope that closes the handle if the task is
+    /// cancelled (`withCancellationClosing`), while it runs: that task's waits on the
+    /// handle need no cancellation handler of their own. Compared for identity only,
+    /// and only while that task runs the scope.
     var cancellationScope: UnsafeCurrentTask?
 
     /// The completion every async write uses: it only records the first error (the
@@ -41,6 +42,7 @@ final class AsyncState: HandleObserver {
 
     func handleDidClose(_ handle: Handle) {
         writeCompletion = .none
+        cancellationScope = nil
         let closeWaiters = self.closeWaiters
         let writeWaiters = self.writeWaiters
         self.closeWaiters = []
@@ -98,8 +100,8 @@ extension Handle {
     }
 
     /// What an async operation on a closing handle throws: ``UVError/canceled`` in a
-    /// cancelled task (its cancellation closed the handle, or will), else
-    /// ``UVError/closed``.
+    /// cancelled task, whoever closed the handle (a scope's cancellation handler closes
+    /// it before the task's next call), else ``UVError/closed``.
     var closedError: UVError {
         Task.isCancelled ? .canceled : .closed
     }
@@ -130,7 +132,7 @@ struct LoopConfined<Value: AnyObject>: @unchecked Sendable {
 /// A wait installs a cancellation handler unless the task runs a cancellation scope of
 /// `handle` (`withCancellationClosing`), whose handler does the same for all of the
 /// scope's waits: each handler costs two locked updates of the task's status records
-/// and three executor switches per wait, an eighth of an echo round trip.
+/// and three executor switches per wait, about 8% of an echo round trip.
 ///
 /// The operation closure captures `isolation`, so it runs on the caller's actor (the
 /// loop's thread) rather than on the global executor: a closure is isolated to an
@@ -168,12 +170,16 @@ func withCancellationClosing<Result>(
     _ handle: Handle, isolation: isolated (any Actor)? = #isolation,
     _ body: nonisolated(nonsending) () async throws -> Result
 ) async throws -> Result {
+    try handle.loop.checkThread()
     // A closing handle fails every call in `body` anyway (and has no state to keep).
     if handle.isClosing { return try await body() }
     let state = handle.asyncState
-    let outer = state.cancellationScope
-    state.cancellationScope = withUnsafeCurrentTask { $0 }
-    defer { state.cancellationScope = outer }
+    // Only the outermost scope marks the handle, and clears the mark when it ends (or
+    // the handle closes): a nested scope of the same task is covered already, and
+    // another task's scope, which may outlive this one, keeps handlers per wait.
+    let marks = state.cancellationScope == nil
+    if marks { state.cancellationScope = withUnsafeCurrentTask { $0 } }
+    defer { if marks { state.cancellationScope = nil } }
     let confined = LoopConfined(handle)
     return try await withTaskCancellationHandler(operation: {
         _ = isolation

@@ -66,15 +66,11 @@ public struct ConnectionSequence<Client: Stream>: AsyncSequence {
         ///
         /// - Throws: the listener's error; ``UVError/busy`` if another task is waiting
         ///   on the same listener; ``UVError/canceled`` if the listener closes (or the
-        ///   task is cancelled) while waiting; ``UVError/closed`` afterwards.
+        ///   task is cancelled) while waiting; ``UVError/closed`` afterwards
+        ///   (``UVError/canceled`` in a cancelled task).
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(UVError) -> Client? {
             while true {
-                try server.loop.checkThread()
-                if server.isClosing { throw server.closedError }
-                if Task.isCancelled {
-                    server.closeOnLoopThread(nil)
-                    throw .canceled
-                }
+                try server.checkAsyncUsable()
                 guard let state = server.asyncState.acceptor else { throw .invalidArgument }
                 if state.pending > 0 {
                     state.pending -= 1
@@ -178,7 +174,12 @@ extension Stream {
         try checkUsable()
         if asyncState.acceptor == nil {
             let state = AcceptState()
-            try listen(backlog: backlog, state.callback)
+            do throws(UVError) {
+                try listen(backlog: backlog, state.callback)
+            } catch {
+                state.handleDidClose()   // never attached: drop the callback's hold on it
+                throw error
+            }
             asyncState.acceptor = state
         }
         return ConnectionSequence(server: self, makeClient: makeClient)

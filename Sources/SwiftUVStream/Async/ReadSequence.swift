@@ -79,7 +79,8 @@ public struct ReadSequence: AsyncSequence {
         ///   cannot be read (not connected, listening, output only, already at its
         ///   end through the callback API); ``UVError/busy`` if another task is
         ///   waiting for the same stream; ``UVError/canceled`` if the stream closes
-        ///   (or the task is cancelled) while waiting; ``UVError/closed`` afterwards.
+        ///   (or the task is cancelled) while waiting; ``UVError/closed`` afterwards
+        ///   (``UVError/canceled`` in a cancelled task).
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(UVError) -> ByteChunk? {
             if finished { return nil }
             guard let chunk = try await sequence.stream.nextReadChunk(
@@ -127,12 +128,7 @@ extension Stream {
     nonisolated(nonsending) func nextReadChunk(
         highWatermark: Int, lowWatermark: Int, acceptingHandles: Bool
     ) async throws(UVError) -> ReadChunk? {
-        try loop.checkThread()
-        if isClosing { throw closedError }
-        if Task.isCancelled {
-            closeOnLoopThread(nil)
-            throw .canceled
-        }
+        try checkAsyncUsable()
         let state: ReadState
         if let existing = asyncState.reader {
             state = existing

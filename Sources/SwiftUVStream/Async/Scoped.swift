@@ -6,7 +6,9 @@ import CLibUV
 extension TCP {
     /// Connects to `host`:`port` on `loop`, runs `body` with the connection, and closes
     /// the connection when `body` returns or throws (waiting for the close to finish),
-    /// then returns what `body` returned or rethrows what it threw.
+    /// then returns what `body` returned or rethrows what it threw. Cancelling the task
+    /// closes the connection at once; `body`'s calls on it then end with
+    /// ``UVError/canceled``.
     ///
     /// ```swift
     /// let reply = try await TCP.withConnection(to: "127.0.0.1", port: port, on: thread.loop) { connection in
@@ -66,9 +68,9 @@ extension Pipe {
 
 extension TCP {
     /// Runs `body` with the stream and closes it when `body` returns or throws
-    /// (waiting for the close to finish): scoped ownership for a stream made any
-    /// other way than ``withConnection(to:port:on:isolation:_:)`` — an accepted
-    /// connection, a server.
+    /// (waiting for the close to finish), or at once if the task is cancelled: scoped
+    /// ownership for a stream made any other way than
+    /// ``withConnection(to:port:on:isolation:_:)`` — an accepted connection, a server.
     ///
     /// ```swift
     /// for try await connection in try server.connections() {
