@@ -134,24 +134,35 @@ struct LoopConfined<Value: AnyObject>: @unchecked Sendable {
 /// scope's waits: each handler costs two locked updates of the task's status records
 /// and three executor switches per wait, about 8% of an echo round trip.
 ///
-/// The operation closure captures `isolation`, so it runs on the caller's actor (the
-/// loop's thread) rather than on the global executor: a closure is isolated to an
-/// isolated parameter only if it captures it (SE-0420).
+/// `nonisolated(nonsending)`, not an isolated parameter: an isolated parameter costs an
+/// executor switch on entry and another in the caller on return, and each switch of a
+/// task that prefers the loop's executor looks that preference up under the task's lock.
 ///
 /// The continuation is unchecked (a checked one costs an allocation per wait, 3% of an
 /// echo round trip): every waiter is stored in exactly one place and taken out (set to
 /// nil, or its list emptied) before it is resumed, by its callback or by the handle's
 /// close, which is what makes each resume happen exactly once.
-func suspend<T>(
-    on handle: Handle, isolation: isolated (any Actor)? = #isolation,
+nonisolated(nonsending) func suspend<T>(
+    on handle: Handle,
     _ register: (UnsafeContinuation<T, Never>) -> Void
 ) async -> T {
     if let scope = (handle.observer as? AsyncState)?.cancellationScope,
        withUnsafeCurrentTask(body: { $0 == scope }) {
-        return await withUnsafeContinuation(isolation: isolation) { continuation in
+        return await withUnsafeContinuation { continuation in
             register(continuation)
         }
     }
+    return await suspendCancellable(on: handle, register)
+}
+
+/// `suspend` with a cancellation handler of its own. The operation closure captures
+/// `isolation`, so it runs on the caller's actor (the loop's thread) rather than on
+/// the global executor: a closure is isolated to an isolated parameter only if it
+/// captures it (SE-0420).
+private func suspendCancellable<T>(
+    on handle: Handle, isolation: isolated (any Actor)? = #isolation,
+    _ register: (UnsafeContinuation<T, Never>) -> Void
+) async -> T {
     let confined = LoopConfined(handle)
     return await withTaskCancellationHandler(operation: {
         _ = isolation

@@ -53,7 +53,14 @@ public struct ReceiveSequence: AsyncSequence {
 
         /// The next message, or nil at the end of the stream; throws as
         /// ``ReadSequence/Iterator/next(isolation:)``.
+        @inlinable
         public mutating func next(isolation actor: isolated (any Actor)?) async throws(UVError) -> Message? {
+            try await nextMessage()
+        }
+
+        /// What both `next` run (see ``ReadSequence/Iterator``'s `nextChunk`).
+        @usableFromInline
+        nonisolated(nonsending) mutating func nextMessage() async throws(UVError) -> Message? {
             if finished { return nil }
             guard let chunk = try await sequence.pipe.nextReadChunk(
                 highWatermark: sequence.highWatermark, lowWatermark: sequence.lowWatermark,
@@ -67,7 +74,7 @@ public struct ReceiveSequence: AsyncSequence {
 
         /// The next message; see ``next(isolation:)``.
         public nonisolated(nonsending) mutating func next() async throws(UVError) -> Message? {
-            try await next(isolation: #isolation)
+            try await nextMessage()
         }
     }
 }
