@@ -292,7 +292,8 @@ int uvs_loop_close(uvs_loop_t *loop);
 
 /** Returns the caller's reference to the loop (NULL-safe). Handles keep their loop
  *  alive, so a loop released while handles exist is freed after the last handle is.
- *  A loop freed without uvs_loop_close() is closed then. */
+ *  A loop freed without uvs_loop_close() is closed then. A second release of the same
+ *  loop does nothing. */
 void uvs_loop_release(uvs_loop_t *loop);
 
 /** Asks the loop's thread to run fn(loop, user_data). The one thread-safe function:
@@ -327,7 +328,9 @@ int uvs_close(uvs_handle_t *handle, uvs_close_cb cb, void *user_data);
 
 /** Returns the caller's reference (NULL-safe). An open handle is closed first (with
  *  no close callback). The memory is freed once libuv can no longer call back, so
- *  it is safe inside any callback, including the handle's own. */
+ *  it is safe inside any callback, including the handle's own. A second release of
+ *  the same handle does nothing. Any thread: from a thread other than the running
+ *  loop's, the close and release are posted to the loop's thread. */
 void uvs_release(uvs_handle_t *handle);
 
 /** The handle's kind (a uvs_handle_kind_t). Valid on a closed handle.
@@ -426,9 +429,10 @@ typedef void (*uvs_shutdown_cb)(uvs_stream_t *stream, int status, void *user_dat
 /** Starts listening for connections; cb(server, status, user_data) runs for each one.
  *  A TCP stream that was not bound is bound to an ephemeral port first (by libuv).
  *  Like any handle, a listening stream the caller releases is closed.
- *  Errors: UVS_EINVAL (NULL stream or cb, backlog < 0), UVS_EADDRINUSE (the bind
- *  address was taken: libuv defers this error from bind to listen),
- *  UVS_ECLOSED, UVS_EWRONGTHREAD, other libuv errors. */
+ *  Errors: UVS_EINVAL (NULL stream or cb, backlog < 0, a stream that is reading,
+ *  connecting or failed), UVS_EADDRINUSE (the bind address was taken: libuv defers
+ *  this error from bind to listen), UVS_ECLOSED, UVS_EWRONGTHREAD, other libuv
+ *  errors. */
 int uvs_listen(uvs_stream_t *server, int backlog, uvs_connection_cb cb, void *user_data);
 
 /** Accepts into client, a new unused handle on the same loop: on a listening stream,
@@ -475,9 +479,10 @@ size_t uvs_write_queue_size(const uvs_stream_t *stream);
  *  submission order. Writes made while a connect is pending are sent after it, or
  *  cancelled if it fails. Zero buffers or zero bytes are allowed: nothing is sent and
  *  the callback reports 0. Errors: UVS_EINVAL (NULL stream, bufs NULL with
- *  nbufs > 0, a buffer with NULL base and len > 0), UVS_EPIPE (not writable: shut
- *  down, or never connected), UVS_ENOMEM, UVS_ECLOSED, UVS_EWRONGTHREAD. When the
- *  call fails, cb is not called. */
+ *  nbufs > 0, nbufs > INT_MAX, a buffer with NULL base and len > 0), UVS_EPIPE (not
+ *  writable: shut down, or never connected), UVS_ENOMEM (also when a copy of a large
+ *  bufs array cannot be allocated), UVS_ECLOSED, UVS_EWRONGTHREAD. When the call
+ *  fails, cb is not called. */
 int uvs_write(uvs_stream_t *stream, const uvs_buf_t bufs[], size_t nbufs, uvs_write_cb cb,
               void *user_data);
 
@@ -499,19 +504,21 @@ int uvs_write_now(uvs_stream_t *stream, const uvs_buf_t bufs[], size_t nbufs, uv
 /** Like uvs_write(), and sends send_handle (an open TCP or pipe stream) with the data
  *  over an IPC pipe (one created with uvs_pipe_new(loop, 1, ...)). The receiver gets
  *  the data in its read callback and the handle through uvs_pipe_pending_count() and
- *  uvs_accept(). The library keeps send_handle alive until the write completes; the
- *  caller may close it after that. The payload must not be empty (the handle travels
- *  with the first byte). Errors: as uvs_write(), and UVS_EINVAL (stream is not an IPC
- *  pipe, send_handle is not a TCP or pipe stream, or no bytes), UVS_EBADF
- *  (send_handle has no descriptor), UVS_ECLOSED (send_handle is closing). */
+ *  uvs_accept(). What travels is a duplicate of send_handle's descriptor, made in
+ *  this call: the caller may close or release send_handle as soon as the call
+ *  returns, even while the write waits in the queue. The payload must not be empty
+ *  (the handle travels with the first byte). Errors: as uvs_write(), and UVS_EINVAL
+ *  (stream is not an IPC pipe, send_handle is not a TCP or pipe stream, or no
+ *  bytes), UVS_EBADF (send_handle has no descriptor), UVS_ECLOSED (send_handle is
+ *  closing), UVS_EMFILE (no descriptor left for the duplicate). */
 int uvs_write2(uvs_stream_t *stream, const uvs_buf_t bufs[], size_t nbufs,
                uvs_stream_t *send_handle, uvs_write_cb cb, void *user_data);
 
 /** Writes what the kernel accepts now, without queueing. Returns the number of bytes
  *  written (capped at INT_MAX per call; 0 for zero bytes).
  *  Errors: UVS_EAGAIN (nothing could be written now, or writes are queued: try_write
- *  never reorders data), UVS_EINVAL, UVS_EPIPE (not writable), UVS_ECLOSED,
- *  UVS_EWRONGTHREAD, I/O errors. */
+ *  never reorders data), UVS_EINVAL (as uvs_write()), UVS_EPIPE (not writable),
+ *  UVS_ENOMEM (as uvs_write()), UVS_ECLOSED, UVS_EWRONGTHREAD, I/O errors. */
 int uvs_try_write(uvs_stream_t *stream, const uvs_buf_t bufs[], size_t nbufs);
 
 /** Shuts down the write side once every queued write is sent; the stream stops being
@@ -574,15 +581,19 @@ int uvs_tcp_new(uvs_loop_t *loop, int family, uvs_stream_t **out);
  *  treats it as readable and writable. The fd is made non-blocking, which also
  *  affects other processes sharing it. Errors: UVS_EINVAL (NULL,
  *  not a TCP handle, fd < 0, or fd is a socket of another kind), UVS_EBUSY (the
- *  handle already has a socket), UVS_ENOTSOCK (a regular file, terminal, pipe or
- *  anything else that is not a socket), UVS_ECLOSED, UVS_EWRONGTHREAD. */
+ *  handle already has a socket), UVS_EEXIST (a stream of this loop owns fd already:
+ *  both would close it), UVS_EBADF (fd not open), UVS_ENOTSOCK (a regular file,
+ *  terminal, pipe or anything else that is not a socket), UVS_ECLOSED,
+ *  UVS_EWRONGTHREAD. */
 int uvs_tcp_open(uvs_stream_t *tcp, int fd);
 
-/** Binds to ip ("127.0.0.1", "::", ...) and port (0 picks a free port; read it back
- *  with uvs_tcp_sockname()). flags is 0 or UVS_TCP_IPV6ONLY.
+/** Binds to ip ("127.0.0.1", "::", "fe80::1%eth0", ...) and port (0 picks a free
+ *  port; read it back with uvs_tcp_sockname()). flags is 0 or UVS_TCP_IPV6ONLY. An
+ *  IPv6 %zone must name an existing interface.
  *  Note: libuv defers UVS_EADDRINUSE to uvs_listen() or uvs_tcp_connect().
- *  Errors: UVS_EINVAL (NULL, not TCP, ip not a numeric IPv4/IPv6 address, port not
- *  in 0..65535, unknown flags, already bound), UVS_EACCES, UVS_EADDRNOTAVAIL,
+ *  Errors: UVS_EINVAL (NULL, not TCP, ip not a numeric IPv4/IPv6 address, a %zone
+ *  naming no interface, port not in 0..65535, unknown flags, already bound),
+ *  UVS_EACCES, UVS_EADDRNOTAVAIL, UVS_EMFILE and other errors creating the socket,
  *  UVS_ECLOSED, UVS_EWRONGTHREAD. */
 int uvs_tcp_bind(uvs_stream_t *tcp, const char *ip, int port, unsigned int flags);
 
@@ -591,9 +602,11 @@ int uvs_tcp_bind(uvs_stream_t *tcp, const char *ip, int port, unsigned int flags
  *  in cb. The stream is writable at once; writes wait for the connection.
  *  A stream whose connect failed cannot connect again (libuv cannot reuse its
  *  socket): make a new handle.
- *  Errors: UVS_EINVAL (NULL, not TCP, bad address or port, an earlier connect on this
- *  stream failed), UVS_EALREADY (a connect is pending), UVS_EISCONN, UVS_ECLOSED,
- *  UVS_EWRONGTHREAD. */
+ *  Errors: UVS_EINVAL (NULL, not TCP, bad address or port as for uvs_tcp_bind(), an
+ *  earlier connect on this stream failed), UVS_EALREADY (a connect is pending),
+ *  UVS_EISCONN, UVS_ECLOSED, UVS_EWRONGTHREAD, and the errors the kernel gives at
+ *  once, before any packet is sent: creating the socket (UVS_EMFILE, ...) or
+ *  routing (UVS_ENETUNREACH, ...); cb is then not called. */
 int uvs_tcp_connect(uvs_stream_t *tcp, const char *ip, int port, uvs_connect_cb cb,
                     void *user_data);
 
@@ -682,13 +695,14 @@ int uvs_pipe_new(uvs_loop_t *loop, int ipc, uvs_stream_t **out);
  *  say). Errors: UVS_EINVAL (NULL, not a pipe handle, fd < 0, or fd is not a pipe,
  *  FIFO or Unix stream socket: a regular file, /dev/null, a TCP socket, a terminal),
  *  UVS_EBADF (fd not open), UVS_EBUSY (the handle already has a descriptor),
+ *  UVS_EEXIST (a stream of this loop owns fd already: both would close it),
  *  UVS_ECLOSED, UVS_EWRONGTHREAD. */
 int uvs_pipe_open(uvs_stream_t *pipe, int fd);
 
 /** Binds to a filesystem path (the socket file is created; remove it yourself when
  *  done). An IPC pipe cannot listen (libuv refuses: UVS_EINVAL from uvs_listen()).
- *  Errors: UVS_EINVAL (NULL, not a pipe, already bound), UVS_ENAMETOOLONG (longer
- *  than UVS_PIPE_PATH_MAX), UVS_EADDRINUSE, UVS_EACCES (also for a directory in the
+ *  Errors: UVS_EINVAL (NULL, not a pipe, already bound, an empty path),
+ *  UVS_ENAMETOOLONG (longer than UVS_PIPE_PATH_MAX), UVS_EADDRINUSE, UVS_EACCES (also for a directory in the
  *  path that does not exist: libuv 1.44 reports ENOENT so), UVS_ECLOSED,
  *  UVS_EWRONGTHREAD. */
 int uvs_pipe_bind(uvs_stream_t *pipe, const char *path);
@@ -763,14 +777,15 @@ typedef enum {
 /** Creates a TTY stream over fd, a terminal, and stores it in *out (one reference for
  *  the caller). readable 1 for input (a keyboard), 0 for output only: such a TTY is
  *  not readable and uvs_read_start() returns UVS_ENOTCONN (libuv itself ignores the
- *  flag on Unix). libuv reopens the
- *  terminal and puts the new open file on the same fd number (non-blocking,
- *  close-on-exec), so the mode it sets does not leak to other processes sharing the
- *  old one. The caller keeps ownership of fd: closing the handle does not close it
- *  (and fds 0-2 are never closed by the library).
+ *  flag on Unix). The handle works on its own duplicate of fd: the caller keeps fd
+ *  as it was, and closing the handle never closes it (uvs_fileno() reports the
+ *  handle's descriptor, not fd). libuv reopens a terminal it can (a pty slave, a
+ *  console, not a pty master), so the non-blocking mode it sets does not leak to
+ *  other processes sharing the terminal.
  *  Errors: UVS_EINVAL (NULL loop or out, fd < 0, or fd is not a terminal: a file, pipe,
- *  socket or /dev/null), UVS_EBADF (fd not open), UVS_ECLOSED (closed loop),
- *  UVS_EWRONGTHREAD. *out is NULL on error. */
+ *  socket or /dev/null), UVS_EBADF (fd not open), UVS_EMFILE (no descriptor left for
+ *  the duplicate), UVS_ECLOSED (closed loop), UVS_EWRONGTHREAD. *out is NULL on
+ *  error. */
 int uvs_tty_new(uvs_loop_t *loop, int fd, int readable, uvs_stream_t **out);
 
 /** Sets the terminal mode. Errors: UVS_EINVAL (NULL, not a TTY, unknown mode),

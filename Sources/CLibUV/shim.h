@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <pthread.h>
+#include <unistd.h>
 
 /* Sets SIGPIPE to SIG_IGN if it still has its default disposition, so a write to a
  * closed peer fails with EPIPE instead of killing the process. A handler (or SIG_IGN)
@@ -31,4 +32,15 @@ static inline int clibuv_file_type(int fd) {
 static inline int clibuv_access_mode(int fd) {
     int flags = fcntl(fd, F_GETFL);
     return flags < 0 ? -errno : (flags & O_ACCMODE);
+}
+
+/* A close-on-exec duplicate of fd (numbered 3 or above), or -errno. */
+static inline int clibuv_duplicate(int fd) {
+    int copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+    return copy < 0 ? -errno : copy;
+}
+
+/* Closes a descriptor the library made itself (a clibuv_duplicate()). */
+static inline void clibuv_close(int fd) {
+    (void)close(fd);
 }

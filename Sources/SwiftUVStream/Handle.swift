@@ -24,6 +24,9 @@ protocol HandleObserver: AnyObject {
     /// A stream's write queue crossed a watermark (reported right after the owner's
     /// writability callback, once per crossing).
     func streamWritabilityChanged(_ stream: Stream, writable: Bool)
+    /// A stream's connect failed with `status`: the stream stopped reading without a
+    /// read callback (the owner hears of it from the connect's completion).
+    func streamConnectFailed(_ stream: Stream, status: Int32)
 }
 
 /// The base of every handle: a libuv handle in memory the object owns, and the
@@ -56,6 +59,11 @@ public class Handle {
     public private(set) var isClosing = false
     /// Whether the close callback has run.
     public private(set) var isClosed = false
+    /// Set by a binding that hands the handle out with a counted reference (the C
+    /// face's `uvs_release`) once its owner has given that reference back, so that a
+    /// second release is ignored instead of freeing the handle early. The core never
+    /// reads it.
+    public var isReleasedByOwner = false
 
     /// Allocates zeroed memory for a libuv handle of `type`; the subclass initialises
     /// it with libuv and then calls ``didInitialize()``.

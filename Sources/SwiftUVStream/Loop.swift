@@ -47,6 +47,10 @@ public final class Loop {
     public private(set) var isClosed = false
     /// Whether ``run(_:)`` is on the stack.
     public private(set) var isRunning = false
+    /// Set by a binding that hands the loop out with a counted reference (the C face's
+    /// `uvs_loop_release`) once its owner has given that reference back; see
+    /// ``Handle/isReleasedByOwner``. The core never reads it.
+    public var isReleasedByOwner = false
 
     /// Creates a loop whose streams read into a shared buffer of `bufferSize` bytes.
     /// Sets SIGPIPE to ignored if it still has its default disposition.
@@ -215,6 +219,28 @@ public final class Loop {
         if !handle.isClosing {
             list.assumingMemoryBound(to: [Handle].self).pointee.append(handle)
         }
+    }
+
+    /// Whether a stream of this loop owns `fd` already (a closing one has given its
+    /// descriptor up). Adopting it again would close it under the first stream.
+    func hasHandle(owning fd: Int32) -> Bool {
+        var search = (fd: fd, found: false)
+        withUnsafeMutablePointer(to: &search) { context in
+            uv_walk(raw, Loop.findOwner, context)
+        }
+        return search.found
+    }
+
+    /// `uv_walk` visitor for `hasHandle(owning:)`: `context` is its `(fd, found)`.
+    private static let findOwner: uv_walk_cb = { raw, context in
+        guard let raw, let context else { return }
+        switch raw.pointee.type {
+        case UV_TCP, UV_NAMED_PIPE, UV_TTY: break
+        default: return
+        }
+        let search = context.assumingMemoryBound(to: (fd: Int32, found: Bool).self)
+        var fd: uv_os_fd_t = -1
+        if uv_fileno(raw, &fd) == 0, fd == search.pointee.fd { search.pointee.found = true }
     }
 
     // MARK: Closing

@@ -31,7 +31,8 @@ public final class Pipe: Stream {
 
     /// Adopts an open pipe, FIFO or Unix stream socket. Anything else (a regular file,
     /// /dev/null, a TCP socket, a terminal) is `UV_EINVAL`: libuv would accept some
-    /// of them and misbehave later.
+    /// of them and misbehave later. One that a handle of this loop owns already is
+    /// `UV_EEXIST` (both would close it).
     public func open(_ fd: Int32) throws(UVError) {
         try checkUsable()
         guard fd >= 0 else { throw .invalidArgument }
@@ -41,14 +42,18 @@ public final class Pipe: Stream {
         }
         var existing: uv_os_fd_t = -1
         guard uv_fileno(handle, &existing) == UV_EBADF.rawValue else { throw .busy }
+        guard !loop.hasHandle(owning: fd) else { throw UVError(code: UV_EEXIST.rawValue) }
         try check(uv_pipe_open(pipe, fd))
         let access = clibuv_access_mode(fd)
         didOpen(readable: access != O_WRONLY, writable: access != O_RDONLY)
     }
 
-    /// Binds to a filesystem path; `UV_ENAMETOOLONG` beyond ``maximumPathLength``.
+    /// Binds to a filesystem path; `UV_ENAMETOOLONG` beyond ``maximumPathLength``,
+    /// `UV_EINVAL` for an empty path.
     public func bind(path: String) throws(UVError) {
         try checkUsable()
+        // libuv would bind the empty path to Linux's abstract address of zero bytes.
+        guard !path.isEmpty else { throw .invalidArgument }
         guard path.utf8.count <= Pipe.maximumPathLength else { throw UVError(code: UV_ENAMETOOLONG.rawValue) }
         try check(uv_pipe_bind(pipe, path))
     }

@@ -29,9 +29,16 @@ public struct SocketAddress: Equatable, Hashable, Sendable {
         return try withUnsafeMutableBytes(of: &storage) { (raw) throws(UVError) -> Result in
             guard let base = raw.baseAddress else { throw .invalidArgument }
             let address = base.assumingMemoryBound(to: sockaddr.self)
-            if uv_ip4_addr(host, Int32(port), UnsafeMutableRawPointer(address).assumingMemoryBound(to: sockaddr_in.self)) != 0,
-               uv_ip6_addr(host, Int32(port), UnsafeMutableRawPointer(address).assumingMemoryBound(to: sockaddr_in6.self)) != 0 {
-                throw .invalidArgument
+            if uv_ip4_addr(host, Int32(port), UnsafeMutableRawPointer(address).assumingMemoryBound(to: sockaddr_in.self)) != 0 {
+                let v6 = UnsafeMutableRawPointer(address).assumingMemoryBound(to: sockaddr_in6.self)
+                guard uv_ip6_addr(host, Int32(port), v6) == 0 else { throw .invalidArgument }
+                // With a %zone, libuv cuts the address at 39 characters (a longer valid
+                // form would silently become another address) and takes a zone naming
+                // no interface as none.
+                if let zone = host.utf8.firstIndex(of: UInt8(ascii: "%")) {
+                    let addressLength = host.utf8.distance(from: host.utf8.startIndex, to: zone)
+                    guard addressLength < 40, v6.pointee.sin6_scope_id != 0 else { throw .invalidArgument }
+                }
             }
             return try body(address)
         }

@@ -134,7 +134,8 @@ public class Stream: Handle {
     // MARK: Listening
 
     /// Listens for connections; `callback` runs for each. A listening stream stays
-    /// alive until closed.
+    /// alive until closed. `UV_EINVAL` for a stream that is reading, connecting or
+    /// failed.
     public func listen(backlog: Int32, _ callback: @escaping ConnectionCallback) throws(UVError) {
         try listen(backlog: backlog, .closure(callback))
     }
@@ -152,7 +153,9 @@ public class Stream: Handle {
     ) throws(UVError) {
         try checkUsable()
         guard backlog >= 0 else { throw .invalidArgument }
-        guard phase != .connecting, phase != .failed else { throw .invalidArgument }
+        // A reading stream's watcher serves its reads: libuv would share it with the
+        // listener, and a later readStop would silently stop accepting.
+        guard phase != .connecting, phase != .failed, !reading else { throw .invalidArgument }
         try check(uv_listen(stream, backlog, Stream.connectionTrampoline))
         receiver = .connections(callback)
         phase = .listening
@@ -308,6 +311,7 @@ public class Stream: Handle {
             writable = false
         }
         completion(self, status: status)
+        if status != 0, !isClosing { observer?.streamConnectFailed(self, status: status) }
         if status != 0 {
             // Writes and a shutdown queued behind a failed connect are cancelled.
             writes.fail(UV_ECANCELED.rawValue)
@@ -328,7 +332,8 @@ public class Stream: Handle {
     /// once and only what it did not take is copied. `completion` reports once, from
     /// the loop, in submission order; I/O errors arrive there.
     /// With `sendHandle` (an open TCP or pipe stream, on an IPC pipe only) the handle
-    /// travels with the first byte; the queue keeps it alive until the write completes.
+    /// travels with the first byte. What is sent is a duplicate of its descriptor,
+    /// made here: the caller may close `sendHandle` as soon as this returns.
     public func write(
         _ buffers: UnsafeBufferPointer<uv_buf_t>, sendHandle: Stream? = nil, completion: RequestCompletion
     ) throws(UVError) {
@@ -363,6 +368,8 @@ public class Stream: Handle {
             total = sum
         }
         if sendHandle != nil, total == 0 { throw .invalidArgument }
+        var carrier: Stream?
+        if let sendHandle { carrier = try duplicateForSending(sendHandle) }
         var sent = 0
         let direct = phase == .open && writes.isDrained && sendHandle == nil
         if direct, total > 0, let base = buffers.baseAddress {
@@ -383,7 +390,7 @@ public class Stream: Handle {
         }
         let finished = finishingAtOnce && direct && sent == total
         writes.accept(
-            count: total, alreadyWritten: sent, sendHandle: sendHandle, completion: finished ? .none : completion)
+            count: total, alreadyWritten: sent, sendHandle: carrier, completion: finished ? .none : completion)
         if updateWriteBlocked() { scheduleDeferredWork() }
         // While connecting, even a zero-byte write waits for the connect's outcome.
         if phase == .open {
@@ -400,6 +407,32 @@ public class Stream: Handle {
         if handle.isClosing { throw .closed }
         var fd: uv_os_fd_t = -1
         try check(uv_fileno(handle.handle, &fd))
+    }
+
+    /// What travels for `handle`: a stream of its kind over a duplicate of its
+    /// descriptor, which the write queue closes once the write is done with it. libuv
+    /// reads the descriptor when it sends, which may be long after the write call; by
+    /// then the caller may have closed `handle`, and sending its closed descriptor
+    /// would fail the write and break the pipe.
+    private func duplicateForSending(_ handle: Stream) throws(UVError) -> Stream {
+        var fd: uv_os_fd_t = -1
+        try check(uv_fileno(handle.handle, &fd))
+        let duplicate = try check(clibuv_duplicate(fd))
+        let carrier: Stream
+        do throws(UVError) {
+            carrier = handle.kind == .tcp ? try TCP(loop: loop) : try Pipe(loop: loop)
+        } catch {
+            clibuv_close(duplicate)
+            throw error
+        }
+        do throws(UVError) {
+            if let tcp = carrier as? TCP { try tcp.open(duplicate) } else if let pipe = carrier as? Pipe { try pipe.open(duplicate) }
+        } catch {
+            clibuv_close(duplicate)
+            carrier.closeOnLoopThread(nil)
+            throw error
+        }
+        return carrier
     }
 
     /// Writes one buffer; see the `uv_buf_t` form of `write`, `write(_:sendHandle:completion:)`.

@@ -22,7 +22,8 @@ public final class TCP: Stream {
 
     /// Adopts an open TCP socket; the stream owns it from then on. A descriptor that is
     /// not a socket gives `UV_ENOTSOCK`, a socket of another kind `UV_EINVAL` (libuv
-    /// itself would misbehave on either).
+    /// itself would misbehave on either), one that a handle of this loop owns already
+    /// `UV_EEXIST` (both would close it, and libuv aborts on the stale descriptor).
     public func open(_ fd: Int32) throws(UVError) {
         try checkUsable()
         guard fd >= 0 else { throw .invalidArgument }
@@ -30,6 +31,7 @@ public final class TCP: Stream {
         guard uv_guess_handle(fd) == UV_TCP else { throw .invalidArgument }
         var existing: uv_os_fd_t = -1
         guard uv_fileno(handle, &existing) == UV_EBADF.rawValue else { throw .busy }
+        guard !loop.hasHandle(owning: fd) else { throw UVError(code: UV_EEXIST.rawValue) }
         try check(uv_tcp_open(tcp, fd))
         didConnect()
     }

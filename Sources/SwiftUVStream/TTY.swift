@@ -17,16 +17,27 @@ public final class TTY: Stream {
     }
 
     /// Opens the terminal `fd`, for input if `readable`. A descriptor that is not a
-    /// terminal (a file, pipe, socket, /dev/null) is `UV_EINVAL`. For fds 0-2 libuv
-    /// reopens the terminal so its non-blocking mode does not leak to other processes;
-    /// libuv never closes fds 0-2.
+    /// terminal (a file, pipe, socket, /dev/null) is `UV_EINVAL`.
+    ///
+    /// The handle works on a duplicate of `fd`: the caller keeps `fd` as it was, and
+    /// closing the handle never closes it. (libuv closes the descriptor it is given
+    /// whenever it cannot reopen the terminal — a pty master, say — so it never sees
+    /// the caller's.) libuv reopens a terminal it can, so the non-blocking mode it sets
+    /// does not leak to other processes sharing it.
     public init(loop: Loop, fd: Int32, readable: Bool) throws(UVError) {
         try loop.checkUsable()
         guard fd >= 0 else { throw .invalidArgument }
         try check(clibuv_file_type(fd))
         guard uv_guess_handle(fd) == UV_TTY else { throw .invalidArgument }
+        let duplicate = try check(clibuv_duplicate(fd))
         super.init(loop: loop, kind: .tty, type: UV_TTY)
-        try check(uv_tty_init(loop.raw, tty, fd, readable ? 1 : 0))
+        let status = uv_tty_init(loop.raw, tty, duplicate, readable ? 1 : 0)
+        var inUse: uv_os_fd_t = -1
+        // After a reopen, libuv uses the new descriptor (and put it on `duplicate` too).
+        if status != 0 || uv_fileno(handle, &inUse) != 0 || inUse != duplicate {
+            clibuv_close(duplicate)
+        }
+        try check(status)
         didInitialize()
         didOpen(readable: readable, writable: true)
     }

@@ -6,7 +6,9 @@
 /// libuv then writes one `inFlight` batch at a time, so every small write made while
 /// a batch is out coalesces into the next one (one system call, not one per write).
 /// A handle sent over an IPC pipe travels with the first byte of its write, so a
-/// batch never spans past the next such byte: it starts a batch of its own.
+/// batch never spans past the next such byte: it starts a batch of its own. The
+/// queue owns the handles it sends (the stream's duplicates of the caller's) and
+/// closes each once its batch is done or failed.
 struct WriteQueue: ~Copyable {
     struct Entry {
         /// Offset just past the request's last byte.
@@ -22,9 +24,9 @@ struct WriteQueue: ~Copyable {
     private(set) var accepted: UInt64 = 0
     private(set) var written: UInt64 = 0
     private var entries = RingBuffer<Entry>()
-    /// Handles to send, each with the byte at `offset`; the queue keeps them alive.
+    /// Handles to send, each with the byte at `offset`.
     private var handleMarks = RingBuffer<(offset: UInt64, handle: Stream)>()
-    /// The handle travelling with the batch in flight, kept alive until it completes.
+    /// The handle travelling with the batch in flight, closed when it completes.
     private var inFlightHandle: Stream?
     /// The error every unfinished request gets (an I/O error, or `UV_ECANCELED`).
     var failure: Int32 = 0
@@ -77,6 +79,7 @@ struct WriteQueue: ~Copyable {
     /// The in-flight batch finished with `status`.
     mutating func endBatch(status: Int32) {
         isWriting = false
+        inFlightHandle?.closeOnLoopThread(nil)
         inFlightHandle = nil
         if status == 0 {
             written &+= UInt64(inFlight.count)
@@ -91,7 +94,7 @@ struct WriteQueue: ~Copyable {
     mutating func fail(_ status: Int32) {
         if failure == 0 { failure = status }
         pending.removeAll()
-        while handleMarks.removeFirst() != nil {}
+        while let mark = handleMarks.removeFirst() { mark.handle.closeOnLoopThread(nil) }
     }
 
     /// Whether the oldest request can report (its bytes are written, or it failed).

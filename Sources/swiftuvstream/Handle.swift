@@ -11,7 +11,15 @@ public func uvs_close(_ handle: OpaquePointer?, _ cb: uvs_close_cb?, _ userData:
 
 @c @implementation
 public func uvs_release(_ handle: OpaquePointer?) {
-    guard let pointer = handle, let handle = object(pointer, as: Handle.self) else { return }
+    // A second release would give up a reference the caller no longer holds.
+    guard let pointer = handle, let handle = object(pointer, as: Handle.self), !handle.isReleasedByOwner else { return }
+    handle.isReleasedByOwner = true
+    releaseOwnerReference(handle, pointer)
+}
+
+/// Closes `handle` if it is open and returns the owner's reference, on the loop's
+/// thread (moved there by a post if the loop runs on another one).
+private func releaseOwnerReference(_ handle: Handle, _ pointer: OpaquePointer) {
     if !handle.isClosing {
         do {
             try handle.close()
@@ -25,9 +33,11 @@ public func uvs_release(_ handle: OpaquePointer?) {
     Unmanaged<Handle>.fromOpaque(UnsafeRawPointer(pointer)).release()
 }
 
-/// uvs_release() moved to the loop's thread: `context` carries the caller's reference.
+/// `releaseOwnerReference` moved to the loop's thread: `context` carries the owner's
+/// reference.
 private let releaseOnLoopThread: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?) -> Void = { _, context in
-    uvs_release(context.map(OpaquePointer.init))
+    guard let pointer = context.map(OpaquePointer.init), let handle = object(pointer, as: Handle.self) else { return }
+    releaseOwnerReference(handle, pointer)
 }
 
 @c @implementation

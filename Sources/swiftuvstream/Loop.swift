@@ -88,8 +88,10 @@ public func uvs_loop_close(_ loop: OpaquePointer?) -> Int32 {
 
 @c @implementation
 public func uvs_loop_release(_ loop: OpaquePointer?) {
-    guard let loop, object(loop, as: Loop.self) != nil else { return }
-    Unmanaged<Loop>.fromOpaque(UnsafeRawPointer(loop)).release()
+    // A second release would give up a reference the caller no longer holds.
+    guard let pointer = loop, let loop = object(pointer, as: Loop.self), !loop.isReleasedByOwner else { return }
+    loop.isReleasedByOwner = true
+    Unmanaged<Loop>.fromOpaque(UnsafeRawPointer(pointer)).release()
 }
 
 @c @implementation

@@ -1,4 +1,7 @@
 import CLibUV
+#if canImport(Glibc)
+import Glibc
+#endif
 import CSwiftUVStream
 import SwiftUVStream
 
@@ -127,14 +130,15 @@ public func uvs_is_ipc(_ stream: OpaquePointer?) -> Int32 {
 }
 
 /// Runs `body` with the caller's `uvs_buf_t` array as libuv buffers (on the stack for
-/// small counts); returns its result or the code of the error it threw.
+/// small counts, else on the heap: `UVS_ENOMEM` if that fails); returns its result or
+/// the code of the error it threw.
 private func withLibUVBuffers(
     _ bufs: UnsafePointer<uvs_buf_t>?, count: Int,
     _ body: (UnsafeBufferPointer<uv_buf_t>) throws(UVError) -> Int32
 ) -> Int32 {
     // libuv takes an unsigned int count; anything near that is a caller's mistake.
     guard count >= 0, count <= Int(Int32.max), bufs != nil || count == 0 else { return invalidArgument }
-    return withUnsafeTemporaryAllocation(of: uv_buf_t.self, capacity: count) { buffers in
+    func convert(into buffers: UnsafeMutableBufferPointer<uv_buf_t>) -> Int32 {
         for index in 0..<count {
             let source = bufs.unsafelyUnwrapped[index]
             buffers.initializeElement(
@@ -143,4 +147,12 @@ private func withLibUVBuffers(
         }
         return result { () throws(UVError) in try body(UnsafeBufferPointer(buffers)) }
     }
+    if count <= 64 {
+        return withUnsafeTemporaryAllocation(of: uv_buf_t.self, capacity: count, convert)
+    }
+    // Not Swift's allocator, which ends the process when memory runs out.
+    guard let memory = malloc(count * MemoryLayout<uv_buf_t>.stride) else { return UVError.outOfMemory.code }
+    defer { free(memory) }
+    let buffers = memory.bindMemory(to: uv_buf_t.self, capacity: count)
+    return convert(into: UnsafeMutableBufferPointer(start: buffers, count: count))
 }

@@ -43,6 +43,66 @@ struct AsyncIPCTests {
         #expect(echoed == Array("ping".utf8))
     }
 
+    @Test("the sender may close a connection as soon as it is written, even while the write waits in the queue")
+    func closeRightAfterSending() async throws {
+        let (tail, kinds, echoed, stillWritable) = try await onLoopThread { thread in
+            let (server, port) = try startEchoServer(thread)
+            let (sender, receiver) = try ipcPair(thread)
+            let connection = try TCP(loop: thread.loop)
+            try await connection.connect(to: "127.0.0.1", port: port)
+            // 1 MiB the receiver has not read: what follows waits in the queue.
+            let backlog = [UInt8](repeating: 0, count: 1 << 20)
+            try sender.write(backlog, completion: .none)
+            try sender.write(Array("P".utf8), sendHandle: connection, completion: .none)
+            try await connection.close()
+            try sender.write(Array("Q".utf8), completion: .none)
+            var bytes: [UInt8] = []
+            var handles: [Stream] = []
+            for try await message in try receiver.receive() {
+                bytes += message.bytes
+                handles += message.handles
+                if bytes.count == backlog.count + 2 { break }
+            }
+            let stillWritable = sender.isWritable
+            let handed = try #require(handles.first as? TCP)
+            try await handed.write(Array("ping".utf8))
+            try await handed.shutdown()
+            let echoed = try await readAll(handed)
+            for handle in handles { try await handle.close() }
+            try await sender.close()
+            try await receiver.close()
+            try await server.close()
+            return (Array(bytes.suffix(2)), handles.map(\.kind), echoed, stillWritable)
+        }
+        #expect(tail == Array("PQ".utf8))
+        #expect(kinds == [.tcp])
+        #expect(echoed == Array("ping".utf8))
+        #expect(stillWritable)
+    }
+
+    @Test("reads() after receive() leaves the handles that arrive pending in the pipe")
+    func readsAfterReceiveLeavesHandlesPending() async throws {
+        let (pending, kind) = try await onLoopThread { thread in
+            let (sender, receiver) = try ipcPair(thread)
+            let (other, otherPeer) = try ipcPair(thread)
+            try await sender.write(Array("first".utf8))
+            var messages = try receiver.receive().makeAsyncIterator()
+            _ = try #require(try await messages.next())
+            try await sender.write(Array("second".utf8), sending: other)
+            var chunks = try receiver.reads().makeAsyncIterator()
+            _ = try #require(try await chunks.next())
+            let pending = receiver.pendingCount
+            let kind = receiver.pendingKind
+            try await other.close()
+            try await otherPeer.close()
+            try await sender.close()
+            try await receiver.close()
+            return (pending, kind)
+        }
+        #expect(pending == 1)
+        #expect(kind == .pipe)
+    }
+
     @Test("handles received but not taken are closed with the pipe; nothing leaks")
     func bufferedHandlesCloseWithThePipe() async throws {
         let handleCount = try await onLoopThread { thread in

@@ -231,6 +231,28 @@ struct AsyncStreamTests {
         }
     }
 
+    @Test("a reader waiting while the connect fails ends with the connect's error")
+    func readerOfAFailedConnect() async throws {
+        try await onLoopThread { thread in
+            let holder = try TCP(loop: thread.loop)
+            try holder.bind(host: "127.0.0.1", port: 0)
+            let port = try holder.socketName().port
+            let client = try TCP(loop: thread.loop)
+            // Tasks on the loop's executor start in order: the connect begins, then the
+            // reader starts reading the connecting stream and waits.
+            let connecting = Task {
+                await asyncOutcome(isolation: thread) { try await client.connect(to: "127.0.0.1", port: port) }
+            }
+            let reading = Task {
+                await asyncOutcome(isolation: thread) { for try await _ in try client.reads() {} }
+            }
+            #expect(await connecting.value == "ECONNREFUSED")
+            #expect(await reading.value == "ECONNREFUSED")
+            try await client.close()
+            try await holder.close()
+        }
+    }
+
     @Test("bad addresses fail at the call")
     func badAddress() async throws {
         try await onLoopThread { thread in

@@ -13,7 +13,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -1056,6 +1058,95 @@ static void test_badinput_new_functions_freed_pointers(void) {
     close(slave);
 }
 
+
+/* Releasing twice: "A second release of the same handle (or loop) does nothing". The
+ * handle is still closing when the second release comes, so it is still a live
+ * object: giving up one more reference would free it under libuv. */
+static void test_badinput_double_release(void) {
+    uvs_loop_t *loop = make_loop();
+    uvs_loop_t *other = NULL;
+    uvs_timer_t *t = NULL;
+    uvs_stream_t *s = NULL;
+    int closed = 0;
+
+    ASSERT_OK((uvs_timer_new)(loop, &t)); /* not through the harness: released here */
+    ASSERT_OK((uvs_tcp_new)(loop, AF_INET, &s));
+    ASSERT_OK(uvs_close(UVS_HANDLE(s), flag_close_cb, &closed));
+    (uvs_release)(UVS_HANDLE(t));
+    (uvs_release)(UVS_HANDLE(t));
+    (uvs_release)(UVS_HANDLE(s));
+    (uvs_release)(UVS_HANDLE(s));
+    RUN_UNTIL(loop, closed);
+    run_nowait(loop, 2);
+    ASSERT_ERR(uvs_is_closing(UVS_HANDLE(t)), UVS_EINVAL);
+
+    /* A loop kept alive by its handle: the second release must not free it. */
+    ASSERT_OK((uvs_loop_new)(&other));
+    ASSERT_OK((uvs_timer_new)(other, &t));
+    (uvs_loop_release)(other);
+    (uvs_loop_release)(other);
+    ASSERT_EQ(uvs_handle_loop(UVS_HANDLE(t)), other);
+    ASSERT_OK(uvs_close(UVS_HANDLE(t), NULL, NULL));
+    ASSERT_EQ(uvs_loop_run(other, UVS_RUN_NOWAIT), 0);
+    (uvs_release)(UVS_HANDLE(t)); /* the last reference: frees the timer, then the loop */
+    finish_loop(loop);
+}
+
+/* Many buffers: beyond what fits on the stack the library copies the array to the
+ * heap; when that allocation fails the call returns UVS_ENOMEM (it must not end the
+ * process). The failure is provoked in a child under an address-space limit. */
+static void test_badinput_many_buffers(void) {
+    uvs_loop_t *loop = make_loop();
+    struct tcp_pair p;
+    enum { N = 10000 };
+    uvs_buf_t *bufs = xcalloc(N, sizeof(*bufs));
+    pid_t child;
+    int wstatus = 0;
+
+    make_tcp_pair(loop, &p);
+    bufs[0].base = "z"; /* writev takes at most IOV_MAX buffers per call */
+    bufs[0].len = 1;
+    ASSERT_EQ(uvs_try_write(p.client, bufs, N), 1);
+    ASSERT_OK(uvs_write(p.client, bufs, N, NULL, NULL));
+    child = fork();
+    ASSERT_GE(child, 0);
+    if (child == 0) {
+        struct rlimit limit = {(rlim_t)1 << 32, (rlim_t)1 << 32};
+        /* 2^28 buffers need a 4 GiB copy: more than the whole address space allowed. */
+        size_t huge = (size_t)1 << 28;
+        int ok = setrlimit(RLIMIT_AS, &limit) == 0 &&
+                 uvs_try_write(p.client, bufs, huge) == UVS_ENOMEM &&
+                 uvs_write(p.client, bufs, huge, NULL, NULL) == UVS_ENOMEM;
+        _exit(ok ? 0 : 1);
+    }
+    ASSERT_EQ(waitpid(child, &wstatus, 0), child);
+    ASSERT(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+    free(bufs);
+    finish_loop(loop);
+}
+
+/* uvs_tcp_open / uvs_pipe_open of a descriptor that a stream of the loop owns
+ * already: UVS_EEXIST, whether or not that stream is active (two owners would both
+ * close it, and libuv aborts the process on the stale descriptor). */
+static void test_badinput_fd_owned_twice(void) {
+    uvs_loop_t *loop = make_loop();
+    struct tcp_pair p;
+    uvs_stream_t *a = NULL, *b = NULL, *t = NULL, *q = NULL;
+
+    make_tcp_pair(loop, &p);
+    make_pipe_pair(loop, 0, &a, &b);
+    ASSERT_OK(uvs_tcp_new(loop, 0, &t));
+    ASSERT_OK(uvs_pipe_new(loop, 0, &q));
+    ASSERT_ERR(uvs_tcp_open(t, uvs_fileno(UVS_HANDLE(p.client))), UVS_EEXIST);
+    ASSERT_ERR(uvs_pipe_open(q, uvs_fileno(UVS_HANDLE(a))), UVS_EEXIST);
+    ASSERT_OK(uvs_read_start(a, no_read_cb, NULL));
+    ASSERT_ERR(uvs_pipe_open(q, uvs_fileno(UVS_HANDLE(a))), UVS_EEXIST);
+    ASSERT_OK(uvs_read_stop(a));
+    ASSERT_EQ(uvs_is_writable(p.client), 1);
+    ASSERT_EQ(uvs_is_writable(a), 1);
+    finish_loop(loop);
+}
+
 const struct uvs_test tests_badinput[] = {
     {"badinput_version_and_errors", test_badinput_version_and_errors},
     {"badinput_loop_null", test_badinput_loop_null},
@@ -1071,5 +1162,8 @@ const struct uvs_test tests_badinput[] = {
     {"badinput_tty_functions", test_badinput_tty_functions},
     {"badinput_new_functions_foreign_pointers", test_badinput_new_functions_foreign_pointers},
     {"badinput_new_functions_freed_pointers", test_badinput_new_functions_freed_pointers},
+    {"badinput_double_release", test_badinput_double_release},
+    {"badinput_many_buffers", test_badinput_many_buffers},
+    {"badinput_fd_owned_twice", test_badinput_fd_owned_twice},
     {0, 0},
 };

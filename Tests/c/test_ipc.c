@@ -584,6 +584,50 @@ static void test_ipc_close_with_pending_handles(void) {
     finish_loop(loop);
 }
 
+
+/* ======================================================================== */
+/* Closing the sent handle at once                                           */
+/* ======================================================================== */
+
+/* uvs_write2: "send_handle may be closed or released as soon as this returns". The
+ * write2 waits behind 1 MiB the receiver has not read yet; the caller closes its
+ * pipe at once and writes again. Every write reports 0, the pipe stays writable,
+ * and the receiver gets every byte and a working copy of the pipe. */
+static void test_ipc_close_sent_handle_while_queued(void) {
+    uvs_loop_t *loop = make_loop();
+    uvs_stream_t *tx, *rx, *p1, *p2;
+    struct rx x;
+    struct reader at_p2;
+    struct wrec w[3];
+    const size_t backlog = 1 << 20;
+
+    ev_reset();
+    rx_init(&x, "");
+    memset(&at_p2, 0, sizeof(at_p2));
+    wrec_init(w, 3);
+    make_pipe_pair(loop, 1, &tx, &rx);
+    make_pipe_pair(loop, 0, &p1, &p2);
+    write_zeros(tx, backlog, wrec_cb, &w[0]);
+    ASSERT_GT(uvs_write_queue_size(tx), 0);
+    ASSERT_OK(write2_str(tx, "P", p1, wrec_cb, &w[1]));
+    ASSERT_OK(uvs_close(UVS_HANDLE(p1), NULL, NULL));
+    ASSERT_OK(uvs_write(tx, &(uvs_buf_t){"Q", 1}, 1, wrec_cb, &w[2]));
+    x.accept_in_cb = 1;
+    x.marks = "P";
+    ASSERT_OK(uvs_read_start(rx, rx_read_cb, &x));
+    RUN_UNTIL(loop, x.in.len == backlog + 2 && x.ngot == 1 && w[2].calls == 1);
+    expect_writes_ok_in_order(w, 3);
+    ASSERT_EQ(uvs_is_writable(tx), 1);
+    ASSERT_EQ(x.kinds[0], UVS_KIND_PIPE);
+    ASSERT(memcmp(x.in.data + backlog, "PQ", 2) == 0);
+    ASSERT_OK(uvs_read_start(p2, reader_cb, &at_p2));
+    write_str(x.got[0], "still open", NULL);
+    RUN_UNTIL(loop, at_p2.len == 10);
+    rx_free(&x);
+    reader_free(&at_p2);
+    finish_loop(loop);
+}
+
 const struct uvs_test tests_ipc[] = {
     {"ipc_send_tcp_echo", test_ipc_send_tcp_echo},
     {"ipc_send_pipe", test_ipc_send_pipe},
@@ -594,5 +638,6 @@ const struct uvs_test tests_ipc[] = {
     {"ipc_over_path", test_ipc_over_path},
     {"ipc_is_ipc", test_ipc_is_ipc},
     {"ipc_close_with_pending_handles", test_ipc_close_with_pending_handles},
+    {"ipc_close_sent_handle_while_queued", test_ipc_close_sent_handle_while_queued},
     {0, 0},
 };

@@ -1,7 +1,10 @@
 /* Listening and accepting (header section 5; CONFORMANCE 13 and 15). */
 #include "harness.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 static void connect_status_cb(uvs_stream_t *s, int status, void *u) {
@@ -187,6 +190,34 @@ static void test_listen_bad_args(void) {
     finish_loop(loop);
 }
 
+/* A stream opened on a bound socket may read (libuv counts an adopted socket as
+ * connected), but then cannot listen: the two would share one watcher, and a later
+ * uvs_read_stop would silently stop accepting. */
+static void test_listen_while_reading(void) {
+    uvs_loop_t *loop = make_loop();
+    uvs_stream_t *s = NULL;
+    struct reader r;
+    struct sockaddr_in address;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+    memset(&r, 0, sizeof(r));
+    memset(&address, 0, sizeof(address));
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(bind(fd, (struct sockaddr *)&address, sizeof(address)), 0);
+    ASSERT_OK(uvs_tcp_new(loop, 0, &s));
+    ASSERT_OK(uvs_tcp_open(s, fd));
+    ASSERT_OK(uvs_read_start(s, reader_cb, &r));
+    ASSERT_ERR(uvs_listen(s, 5, nop_connection_cb, NULL), UVS_EINVAL);
+    ASSERT_EQ(uvs_is_reading(s), 1);
+    ASSERT_OK(uvs_read_stop(s));
+    ASSERT_OK(uvs_listen(s, 5, nop_connection_cb, NULL));
+    ASSERT_EQ(uvs_is_active(UVS_HANDLE(s)), 1);
+    reader_free(&r);
+    finish_loop(loop);
+}
+
 /* Accepts (and drops) each connection, checking the server handle it is given. */
 static void accept_and_count(uvs_stream_t *server, int status, void *u) {
     struct counted *c = u;
@@ -246,5 +277,6 @@ const struct uvs_test tests_listen[] = {
     {"listen_bad_args", test_listen_bad_args},
     {"listen_release_closes", test_listen_release_closes},
     {"listen_many_connections", test_listen_many_connections},
+    {"listen_while_reading", test_listen_while_reading},
     {0, 0},
 };

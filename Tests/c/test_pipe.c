@@ -1309,6 +1309,19 @@ static void test_pipe_pair_write_closed_reader_epipe(void) {
     finish_loop(loop);
 }
 
+
+/* uvs_pipe_bind(""): UVS_EINVAL (libuv would bind Linux's empty abstract address);
+ * the pipe stays open. */
+static void test_pipe_bind_empty_path(void) {
+    uvs_loop_t *loop = make_loop();
+    uvs_stream_t *p = NULL;
+
+    ASSERT_OK(uvs_pipe_new(loop, 0, &p));
+    ASSERT_ERR(uvs_pipe_bind(p, ""), UVS_EINVAL);
+    ASSERT_EQ(uvs_is_closing(UVS_HANDLE(p)), 0);
+    finish_loop(loop);
+}
+
 const struct uvs_test tests_pipe[] = {
     {"pipe_new_state", test_pipe_new_state},
     {"pipe_bind_listen_connect_echo", test_pipe_bind_listen_connect_echo},
@@ -1342,5 +1355,6 @@ const struct uvs_test tests_pipe[] = {
     {"pipe_listen_accept_later", test_pipe_listen_accept_later},
     {"pipe_write_closed_peer_epipe", test_pipe_write_closed_peer_epipe},
     {"pipe_pair_write_closed_reader_epipe", test_pipe_pair_write_closed_reader_epipe},
+    {"pipe_bind_empty_path", test_pipe_bind_empty_path},
     {0, 0},
 };

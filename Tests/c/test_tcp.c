@@ -634,6 +634,22 @@ static void test_tcp_open_non_tcp_fds(void) {
     finish_loop(loop);
 }
 
+
+/* IPv6 text with a %zone: libuv cuts the address part at 39 characters and ignores a
+ * zone naming no interface. Both are UVS_EINVAL rather than another address; a known
+ * interface ("lo") and a long form without a zone still work. */
+static void test_tcp_bind_zone_rules(void) {
+    uvs_loop_t *loop = make_loop();
+    uvs_stream_t *t = NULL;
+
+    ASSERT_OK(uvs_tcp_new(loop, 0, &t));
+    ASSERT_ERR(uvs_tcp_bind(t, "0000:0000:0000:0000:0000:ffff:127.0.0.19%lo", 0, 0), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_bind(t, "::1%no-such-interface", 0, 0), UVS_EINVAL);
+    ASSERT_ERR(uvs_tcp_connect(t, "::1%no-such-interface", 9, NULL, NULL), UVS_EINVAL);
+    ASSERT_OK(uvs_tcp_bind(t, "0000:0000:0000:0000:0000:ffff:127.0.0.1", 0, 0));
+    finish_loop(loop);
+}
+
 const struct uvs_test tests_tcp[] = {
     {"tcp_new_families", test_tcp_new_families},
     {"tcp_connect_echo", test_tcp_connect_echo},
@@ -657,5 +673,6 @@ const struct uvs_test tests_tcp[] = {
     {"tcp_open_connected_socket", test_tcp_open_connected_socket},
     {"tcp_open_bound_socket_listens", test_tcp_open_bound_socket_listens},
     {"tcp_open_non_tcp_fds", test_tcp_open_non_tcp_fds},
+    {"tcp_bind_zone_rules", test_tcp_bind_zone_rules},
     {0, 0},
 };

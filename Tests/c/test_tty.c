@@ -36,7 +36,7 @@ static uvs_stream_t *open_tty(uvs_loop_t *loop, struct pty *p, int readable) {
 
 static void close_pty(struct pty *p) {
     close(p->master);
-    close(p->slave); /* the caller's fd: the TTY handle works on its own reopened fd */
+    close(p->slave); /* the caller's fd: the TTY handle works on its own duplicate */
 }
 
 static void write_all(int fd, const char *s, size_t n) {
@@ -410,6 +410,33 @@ static void test_tty_close(void) {
     close_pty(&p);
 }
 
+
+/* uvs_tty_new: "The caller keeps fd: closing the handle never closes it". A pty
+ * master is the case libuv cannot reopen (it would adopt, and then close, the fd it
+ * is given); a slave is reopened. Both of the caller's fds stay open and usable. */
+static void test_tty_keeps_callers_fd(void) {
+    uvs_loop_t *loop = make_loop();
+    struct pty p;
+    uvs_stream_t *on_master = NULL, *on_slave = NULL;
+    char line[2] = {0, 0};
+
+    open_pty(&p);
+    ASSERT_OK(uvs_tty_new(loop, p.master, 1, &on_master));
+    ASSERT_OK(uvs_tty_new(loop, p.slave, 1, &on_slave));
+    ASSERT_NE(uvs_fileno(UVS_HANDLE(on_master)), p.master);
+    ASSERT_NE(uvs_fileno(UVS_HANDLE(on_slave)), p.slave);
+    ASSERT_OK(uvs_close(UVS_HANDLE(on_master), NULL, NULL));
+    ASSERT_OK(uvs_close(UVS_HANDLE(on_slave), NULL, NULL));
+    run_nowait(loop, 2);
+    ASSERT_NE(fcntl(p.master, F_GETFD), -1);
+    ASSERT_NE(fcntl(p.slave, F_GETFD), -1);
+    write_all(p.master, "k\n", 2); /* a line: the slave is in canonical mode */
+    ASSERT_EQ(read(p.slave, line, 2), 2);
+    ASSERT_EQ(line[0], 'k');
+    finish_loop(loop);
+    close_pty(&p);
+}
+
 const struct uvs_test tests_tty[] = {
     {"tty_new_readable_and_not", test_tty_new_readable_and_not},
     {"tty_winsize", test_tty_winsize},
@@ -422,5 +449,6 @@ const struct uvs_test tests_tty[] = {
     {"tty_read_normal_line", test_tty_read_normal_line},
     {"tty_new_not_a_terminal", test_tty_new_not_a_terminal},
     {"tty_close", test_tty_close},
+    {"tty_keeps_callers_fd", test_tty_keeps_callers_fd},
     {0, 0},
 };

@@ -169,3 +169,44 @@ def test_operations_on_the_wrong_stream_kind(loop):
     server, port = tcp_server(loop)
     with pytest.raises(TypeError):
         server.accept(uv.Timer)
+
+
+def test_refused_calls_keep_the_callbacks(loop):
+    """read_start, listen and Timer.start that raise leave the callback attribute as it
+    was: bad input loses nothing."""
+    old_read, new_read = (lambda *a: None), (lambda *a: None)
+    tcp = uv.TCP(loop=loop, on_read=old_read)
+    with pytest.raises(uv.error.NotConnectedError):
+        tcp.read_start(new_read)
+    assert tcp.on_read is old_read
+    old_connection = lambda *a: None  # noqa: E731
+    pipe = uv.Pipe(ipc=True, loop=loop, on_connection=old_connection)
+    with pytest.raises(uv.UVError):
+        pipe.listen(5, lambda *a: None)
+    assert pipe.on_connection is old_connection
+    timer = uv.Timer(loop=loop)
+    timer.close()
+    with pytest.raises(uv.error.ClosedHandleError):
+        timer.start(10, on_timeout=lambda t: None)
+    assert timer.on_timeout is None
+    tcp.close()
+    pipe.close()
+    run(loop)
+
+
+def test_a_descriptor_owned_by_another_stream_is_refused(loop):
+    """open() of a descriptor that a stream of the loop already owns raises
+    FileExistsError (EEXIST), active or not: both would close it, and libuv aborts on
+    the stale descriptor."""
+    server, client, connection = connected_pair(loop)
+    stranger = uv.TCP(loop=loop)
+    with pytest.raises(uv.error.FileExistsError):
+        stranger.open(client.fileno())
+    client.read_start(lambda *a: None)
+    with pytest.raises(uv.error.FileExistsError):
+        stranger.open(client.fileno())
+    client.read_stop()
+    assert client.writable
+    for stream in (server, client, connection, stranger):
+        stream.close()
+    run(loop)

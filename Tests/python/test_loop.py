@@ -464,3 +464,26 @@ def test_posted_calls_keep_their_arguments_alive(loop):
     gc.collect()
     loop.run()
     assert seen == ["Payload"]
+
+
+@pytest.mark.parametrize("exc_type", [KeyboardInterrupt, SystemExit])
+def test_a_refused_run_keeps_the_running_calls_interrupt(loop, exc_type):
+    """A callback raises KeyboardInterrupt (or SystemExit), and a later callback of the
+    same iteration calls run() again, which is refused: the outer run() still
+    re-raises the interrupt."""
+    timer = uv.Timer(loop=loop)
+    timer.start(60_000)
+
+    def interrupt():
+        raise exc_type()
+
+    loop.call_later(interrupt)
+    loop.call_later(loop.run)
+    with Watchdog(loop, 10) as dog:
+        with pytest.raises(exc_type):
+            loop.run()
+    assert not dog.fired
+    assert [type(e) for e in loop.recorder.errors] == [uv.error.ResourceBusyError]
+    loop.recorder.errors.clear()
+    timer.close()
+    loop.run()

@@ -350,3 +350,38 @@ def test_closed_pipe_queries(loop):
                  lambda: pipe.sockname, lambda: pipe.peername):
         with pytest.raises(uv.ClosedHandleError):
             call()
+
+
+def test_a_sent_stream_may_be_closed_while_its_write_waits(loop):
+    """The write that sends a stream waits behind 1 MiB the receiver has not read; the
+    sender closes its copy at once and writes again. Every write succeeds, the ipc
+    pipe stays writable, and the receiver gets all the bytes and a working stream."""
+    sender_pipe, receiver_pipe = ipc_pair(loop)
+    first, other_end = uv.Pipe(loop=loop), uv.Pipe(loop=loop)
+    a, b = socket.socketpair()
+    first.open(a.detach())
+    other_end.open(b.detach())
+    backlog = bytes(1 << 20)
+    writes = []
+    sender_pipe.write(backlog, on_write=lambda r, st: writes.append(st))
+    assert sender_pipe.write_queue_size > 0
+    sender_pipe.write(b"P", send_stream=first, on_write=lambda r, st: writes.append(st))
+    first.close()
+    sender_pipe.write(b"Q", on_write=lambda r, st: writes.append(st))
+    received, streams = [], []
+
+    def on_read(pipe, status, data):
+        assert status is uv.StatusCodes.SUCCESS
+        received.append(data)
+        while pipe.pending_count:
+            streams.append(pipe.pending_accept())
+
+    receiver_pipe.read_start(on_read)
+    run_until(loop, lambda: len(writes) == 3 and sum(map(len, received)) == len(backlog) + 2 and streams)
+    assert writes == [uv.StatusCodes.SUCCESS] * 3
+    assert sender_pipe.writable
+    assert b"".join(received)[-2:] == b"PQ"
+    echoed = []
+    other_end.read_start(collect(echoed))
+    streams[0].write(b"still open")
+    run_until(loop, lambda: b"".join(d for _, _, d in echoed) == b"still open")

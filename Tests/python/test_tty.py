@@ -104,3 +104,18 @@ def test_closed_tty(loop, terminal):
     with pytest.raises(uv.ClosedHandleError):
         tty.write(b"x")
     run(loop)
+
+
+@pytest.mark.parametrize("end", ["master", "slave"])
+def test_the_caller_keeps_its_fd(loop, terminal, end):
+    """The TTY works on its own duplicate: closing it leaves the caller's fd open, also
+    for a pty master, which libuv cannot reopen."""
+    master, slave = terminal
+    fd = master if end == "master" else slave
+    tty = uv.TTY(fd, readable=True, loop=loop)
+    assert tty.fileno() != fd
+    tty.close()
+    run(loop)
+    fcntl.fcntl(fd, fcntl.F_GETFD)  # raises OSError (EBADF) if it was closed
+    os.write(master, b"k\n")
+    assert os.read(slave, 2) == b"k\n"

@@ -333,6 +333,8 @@ class Loop:
         self._posted: Dict[int, Tuple[Callable[..., Any], Tuple[Any, ...], Dict[str, Any]]] = {}
         self._post_lock = threading.Lock()
         self._interrupt: Optional[BaseException] = None
+        # Whether run() is on some thread's stack (its state is then that call's).
+        self._running = False
         # Counts the loop's callbacks into Python (and the returns of run()): a write
         # finished inside write() counts as reported once it has moved on (see
         # WriteRequest.finished).
@@ -397,7 +399,8 @@ class Loop:
         :meth:`stop` is called; ``ONCE`` polls once, blocking if nothing is ready;
         ``NOWAIT`` polls once without blocking. Returns True if work remains (or the
         loop was stopped with handles active). Raises ``ResourceBusyError`` if the loop
-        is already running, ``ClosedLoopError`` if closed; re-raises a KeyboardInterrupt
+        is already running on this thread, ``WrongThreadError`` if it runs on another,
+        ``ClosedLoopError`` if closed; re-raises a KeyboardInterrupt
         or SystemExit raised in a callback (or by Ctrl-C while waiting).
         """
         pointer = self._require_open()
@@ -405,12 +408,19 @@ class Loop:
             mode = RunModes(mode)
         except ValueError:
             raise error.ArgumentError(error.StatusCodes.EINVAL, "unknown run mode %r" % (mode,)) from None
+        if self._running:
+            # Re-entrant, or from another thread: the C library refuses the call
+            # (ResourceBusyError, WrongThreadError). The running call's state -- a
+            # KeyboardInterrupt it is to re-raise, say -- must stay untouched.
+            return bool(_ffi.lib.uvs_loop_run(pointer, int(mode)))
         self.make_current()
         self._interrupt = None
+        self._running = True
         token = _wakeup.enter(self)
         try:
             result = _ffi.lib.uvs_loop_run(pointer, int(mode))
         finally:
+            self._running = False
             self._tick += 1
             _wakeup.leave(self, token)
             interrupt, self._interrupt = self._interrupt, None

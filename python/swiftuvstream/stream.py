@@ -192,9 +192,11 @@ class Stream(Handle):
         while reading, it only replaces the callback. Raises ``NotConnectedError`` when
         the stream is not readable (never connected, listening, after EOF)."""
         pointer = self._open_ptr()
+        _ffi.lib.uvs_read_start(pointer, _read_trampoline, self._id)
+        # Only now: a refused call changes nothing (the C library never calls back
+        # inside the call that registers the callback).
         if on_read is not None:
             self.on_read = on_read
-        _ffi.lib.uvs_read_start(pointer, _read_trampoline, self._id)
         self._reading = True
         self._refresh_keepalive()
 
@@ -228,9 +230,9 @@ class Stream(Handle):
         busy bind address."""
         pointer = self._open_ptr()
         backlog = _ffi.c_int_arg(backlog, "backlog", 0)
-        if on_connection is not None:
-            self.on_connection = on_connection
         _ffi.lib.uvs_listen(pointer, backlog, _connection_trampoline, self._id)
+        if on_connection is not None:  # only now: a refused call changes nothing
+            self.on_connection = on_connection
         self._listening = True
         self._refresh_keepalive()
 
@@ -269,7 +271,9 @@ class Stream(Handle):
         write; the objects may be reused as soon as this returns (nothing is copied in
         Python; the library copies what the kernel does not take at once). With
         ``send_stream``, sends that TCP or pipe stream along over this ipc pipe (the
-        payload must not be empty; ``ArgumentError`` on a non-ipc stream).
+        payload must not be empty; ``ArgumentError`` on a non-ipc stream); what travels
+        is a duplicate of its descriptor, made in this call, so ``send_stream`` may be
+        closed as soon as this returns.
         ``on_write(request, status)`` runs once. ``write([])`` and ``write(b'')`` are
         allowed: nothing is sent and the callback reports success. Raises
         ``TypeError`` for str and other non-buffers, ``BrokenPipeError`` when the stream

@@ -58,9 +58,9 @@ class Timer(Handle):
         pointer = self._open_ptr()
         timeout_ms = _ffi.milliseconds(timeout, "timeout")
         repeat_ms = _ffi.milliseconds(repeat, "repeat")
-        if on_timeout is not None:
-            self.on_timeout = on_timeout
         _ffi.lib.uvs_timer_start(pointer, timeout_ms, repeat_ms, _timer_trampoline, self._id)
+        if on_timeout is not None:  # only now: a refused call changes nothing
+            self.on_timeout = on_timeout
         self._started = True
         self._refresh_keepalive()
 

@@ -44,9 +44,9 @@ class TTY(Stream):
     """``TTY(fd, readable=False, loop=None, on_read=None)``: a terminal stream over
     ``fd``; ``readable=True`` for input. A descriptor that is not a terminal raises
     ``ArgumentError``; one that is not open ``BadFileDescriptorError``. The caller keeps
-    ownership of ``fd``: closing the TTY does not close it. (libuv reopens the terminal
-    onto the same fd number, so the non-blocking mode does not leak to other processes
-    sharing the old open file.)"""
+    ``fd`` as it was: the TTY works on its own duplicate, and closing the TTY never
+    closes ``fd`` (``fileno()`` reports the TTY's descriptor). libuv reopens a terminal
+    it can, so the non-blocking mode does not leak to other processes sharing it."""
 
     def __init__(
         self, fd: int, readable: bool = False, loop: Optional[Loop] = None, on_read: Optional[ReadCallback] = None

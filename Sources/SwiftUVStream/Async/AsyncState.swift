@@ -69,6 +69,12 @@ final class AsyncState: HandleObserver {
         for waiter in waiters { waiter.resume(returning: writeError) }
     }
 
+    /// A reader waiting on a stream whose connect failed would wait for a read callback
+    /// that never comes: it ends with the connect's error.
+    func streamConnectFailed(_ stream: Stream, status: Int32) {
+        reader?.didEnd(UVError(code: status))
+    }
+
     /// Resumes the timer waiter, if any, with `status`.
     func finishTimer(_ status: Int32) {
         guard let waiter = timerWaiter else { return }

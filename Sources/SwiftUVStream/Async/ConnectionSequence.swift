@@ -14,8 +14,8 @@ import CLibUV
 /// ```
 ///
 /// ``serve(isolation:_:)`` serves the connections concurrently instead, each in a task
-/// of its own on the loop's thread. (Child tasks of a task group do not run on the
-/// loop's thread, and a connection cannot be sent to one: it is not `Sendable`.)
+/// of its own on the loop's thread. (A connection cannot be handed to a child task of a
+/// task group: it is not `Sendable`, and the child is not isolated to the loop.)
 ///
 /// Connections are accepted lazily, one per `next`: until then they wait in the
 /// kernel's backlog (libuv holds at most one), so nothing is lost and nothing piles up

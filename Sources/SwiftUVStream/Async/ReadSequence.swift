@@ -145,9 +145,14 @@ extension Stream {
             state = ReadState()
             asyncState.reader = state
         }
-        state.highWatermark = highWatermark
-        state.lowWatermark = lowWatermark
-        if acceptingHandles { state.acceptsHandles = true }
+        // The waiting task's sequence decides how reading goes on (this call throws
+        // `.busy` if it has to wait too); otherwise the caller's does: a `reads()`
+        // leaves handles that arrive pending in the pipe, a `receive()` takes them.
+        if !state.isWaiting {
+            state.highWatermark = highWatermark
+            state.lowWatermark = lowWatermark
+            state.acceptsHandles = acceptingHandles
+        }
         return try await state.next(self)
     }
 }
@@ -180,6 +185,8 @@ final class ReadState {
     /// take (the chunk itself stays in `chunks`: it may hold handles, which are not
     /// `Sendable`), or with ``UVError/canceled`` when the stream closes.
     private var waiter: UnsafeContinuation<UVError?, Never>?
+    /// Whether a task is waiting for a chunk.
+    var isWaiting: Bool { waiter != nil }
 
     /// The read callback, made once, in the stream's own form: wrapping a closure in
     /// `Callback` costs an allocation, and a wait starts reading each time. It holds
@@ -228,6 +235,17 @@ final class ReadState {
             // The core has stopped reading: end of stream or read error, reported once.
             end = status == UV_EOF.rawValue ? .endOfFile : .failure(UVError(code: status))
         }
+        if let waiter {
+            self.waiter = nil
+            waiter.resume(returning: nil)
+        }
+    }
+
+    /// The stream can no longer be read, without a read callback (its connect
+    /// failed): the consumer gets the chunks before it, then `error`, once.
+    func didEnd(_ error: UVError) {
+        guard end == nil else { return }
+        end = .failure(error)
         if let waiter {
             self.waiter = nil
             waiter.resume(returning: nil)

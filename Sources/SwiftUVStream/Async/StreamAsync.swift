@@ -61,8 +61,9 @@ extension Stream {
     /// gets the handle with the first byte (``Pipe/receive(highWatermark:lowWatermark:)``
     /// hands them over together). Backpressure and errors as ``write(_:)``.
     ///
-    /// The write keeps `handle` alive until it completes; the caller may close its own
-    /// copy of the connection as soon as this returns (the peer's copy stays open).
+    /// What travels is a duplicate of `handle`'s descriptor, made in this call: the
+    /// caller may close its own copy of the connection as soon as this returns, even
+    /// while the write waits in the queue (the peer's copy stays open).
     ///
     /// - Parameters:
     ///   - bytes: At least one byte when `handle` is given.
