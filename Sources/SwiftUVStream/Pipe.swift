@@ -51,19 +51,47 @@ public final class Pipe: Stream {
     /// Binds to a filesystem path; `UV_ENAMETOOLONG` beyond ``maximumPathLength``,
     /// `UV_EINVAL` for an empty path.
     public func bind(path: String) throws(UVError) {
+        try Pipe.withCPath(path) { (cPath) throws(UVError) in try bind(cPath: cPath) }
+    }
+
+    /// ``bind(path:)`` with the path as a C string, whose bytes are used as they are:
+    /// a Linux path need not be UTF-8 (for bindings that hold paths as bytes).
+    public func bind(cPath: UnsafePointer<CChar>) throws(UVError) {
         try checkUsable()
+        let length = strlen(cPath)
         // libuv would bind the empty path to Linux's abstract address of zero bytes.
-        guard !path.isEmpty else { throw .invalidArgument }
-        guard path.utf8.count <= Pipe.maximumPathLength else { throw UVError(code: UV_ENAMETOOLONG.rawValue) }
-        try check(uv_pipe_bind(pipe, path))
+        guard length > 0 else { throw .invalidArgument }
+        guard length <= Pipe.maximumPathLength else { throw UVError(code: UV_ENAMETOOLONG.rawValue) }
+        try check(uv_pipe_bind(pipe, cPath))
     }
 
     /// Connects to the Unix socket at `path`. Every connection error, a too-long path
     /// included, is reported through `completion`, from the loop.
     public func connect(to path: String, completion: RequestCompletion) throws(UVError) {
-        let tooLong = path.utf8.count > Pipe.maximumPathLength
+        try Pipe.withCPath(path) { (cPath) throws(UVError) in try connect(toCPath: cPath, completion: completion) }
+    }
+
+    /// Runs `body` with `path` as a C string (`withCString` does not carry typed throws).
+    private static func withCPath(
+        _ path: String, _ body: (UnsafePointer<CChar>) throws(UVError) -> Void
+    ) throws(UVError) {
+        let failure: UVError? = path.withCString { cPath in
+            do throws(UVError) {
+                try body(cPath)
+                return nil
+            } catch {
+                return error
+            }
+        }
+        if let failure { throw failure }
+    }
+
+    /// ``connect(to:completion:)`` with the path as a C string, whose bytes are used as
+    /// they are (see ``bind(cPath:)``).
+    public func connect(toCPath cPath: UnsafePointer<CChar>, completion: RequestCompletion) throws(UVError) {
+        let tooLong = strlen(cPath) > Pipe.maximumPathLength
         try beginConnect(completion, failure: tooLong ? UV_ENAMETOOLONG.rawValue : nil) { request in
-            uv_pipe_connect(request, pipe, path, Stream.connectTrampoline)
+            uv_pipe_connect(request, pipe, cPath, Stream.connectTrampoline)
             return 0
         }
     }
@@ -78,24 +106,33 @@ public final class Pipe: Stream {
 
     /// The bound path ("" when unbound).
     public func socketName() throws(UVError) -> String {
-        try checkUsable()
-        return try Pipe.readPath { uv_pipe_getsockname(pipe, $0, $1) }
+        String(decoding: try socketNameBytes(), as: UTF8.self)
     }
 
     /// The peer's path ("" when the peer is unbound).
     public func peerName() throws(UVError) -> String {
+        String(decoding: try peerNameBytes(), as: UTF8.self)
+    }
+
+    /// The bound path's bytes, as they are (a Linux path need not be UTF-8).
+    public func socketNameBytes() throws(UVError) -> [UInt8] {
+        try checkUsable()
+        return try Pipe.readPath { uv_pipe_getsockname(pipe, $0, $1) }
+    }
+
+    /// The peer's path's bytes, as they are.
+    public func peerNameBytes() throws(UVError) -> [UInt8] {
         try checkUsable()
         return try Pipe.readPath { uv_pipe_getpeername(pipe, $0, $1) }
     }
 
     private static func readPath(
         _ read: (UnsafeMutablePointer<CChar>, UnsafeMutablePointer<Int>) -> Int32
-    ) throws(UVError) -> String {
+    ) throws(UVError) -> [UInt8] {
         var buffer = [CChar](repeating: 0, count: maximumPathLength + 2)
         var length = buffer.count
         try check(read(&buffer, &length))
-        let bytes = buffer.prefix(Swift.min(length, buffer.count)).map { UInt8(bitPattern: $0) }
-        return String(decoding: bytes, as: UTF8.self)
+        return buffer.prefix(Swift.min(length, buffer.count)).map { UInt8(bitPattern: $0) }
     }
 
     /// Pending pipe instances of a listening pipe (Windows only; accepted elsewhere).

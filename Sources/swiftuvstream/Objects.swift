@@ -54,11 +54,11 @@ func flag<T: AnyObject>(_ pointer: OpaquePointer?, as type: T.Type, _ query: (T)
 
 let invalidArgument = UVError.invalidArgument.code
 
-/// Copies `text` and its NUL into `buffer` of `size` bytes; `UV_ENOBUFS` if it does not fit.
-func copyCString(_ text: String, into buffer: UnsafeMutablePointer<CChar>, size: Int) throws(UVError) {
-    let bytes = text.utf8CString
-    guard size >= bytes.count else { throw .noBufferSpace }
-    bytes.withUnsafeBufferPointer { source in
-        if let base = source.baseAddress { buffer.update(from: base, count: source.count) }
+/// Copies `bytes` and a NUL into `buffer` of `size` bytes; `UV_ENOBUFS` if they do not fit.
+func copyCString(_ bytes: [UInt8], into buffer: UnsafeMutablePointer<CChar>, size: Int) throws(UVError) {
+    guard size > bytes.count else { throw .noBufferSpace }
+    bytes.withUnsafeBytes { source in
+        if let base = source.baseAddress { UnsafeMutableRawPointer(buffer).copyMemory(from: base, byteCount: source.count) }
     }
+    buffer[bytes.count] = 0
 }

@@ -22,7 +22,7 @@ public func uvs_pipe_open(_ pipe: OpaquePointer?, _ fd: Int32) -> Int32 {
 @c @implementation
 public func uvs_pipe_bind(_ pipe: OpaquePointer?, _ path: UnsafePointer<CChar>?) -> Int32 {
     guard let pipe = object(pipe, as: Pipe.self), let path else { return invalidArgument }
-    return status { () throws(UVError) in try pipe.bind(path: String(cString: path)) }
+    return status { () throws(UVError) in try pipe.bind(cPath: path) }
 }
 
 @c @implementation
@@ -31,7 +31,7 @@ public func uvs_pipe_connect(
 ) -> Int32 {
     guard let pipe = object(pipe, as: Pipe.self), let path else { return invalidArgument }
     return status { () throws(UVError) in
-        try pipe.connect(to: String(cString: path), completion: .function(cb, userData))
+        try pipe.connect(toCPath: path, completion: .function(cb, userData))
     }
 }
 
@@ -49,7 +49,7 @@ public func uvs_pipe_sockname(
     _ pipe: OpaquePointer?, _ path: UnsafeMutablePointer<CChar>?, _ size: Int, _ length: UnsafeMutablePointer<Int>?
 ) -> Int32 {
     guard let pipe = object(pipe, as: Pipe.self) else { return invalidArgument }
-    return copyPath(into: path, size: size, length: length) { () throws(UVError) in try pipe.socketName() }
+    return copyPath(into: path, size: size, length: length) { () throws(UVError) in try pipe.socketNameBytes() }
 }
 
 @c @implementation
@@ -57,7 +57,7 @@ public func uvs_pipe_peername(
     _ pipe: OpaquePointer?, _ path: UnsafeMutablePointer<CChar>?, _ size: Int, _ length: UnsafeMutablePointer<Int>?
 ) -> Int32 {
     guard let pipe = object(pipe, as: Pipe.self) else { return invalidArgument }
-    return copyPath(into: path, size: size, length: length) { () throws(UVError) in try pipe.peerName() }
+    return copyPath(into: path, size: size, length: length) { () throws(UVError) in try pipe.peerNameBytes() }
 }
 
 @c @implementation
@@ -101,12 +101,12 @@ public func uvs_socketpair(_ fds: UnsafeMutablePointer<Int32>?) -> Int32 {
 /// Writes the path `read` returns, NUL-terminated, into the caller's buffer.
 private func copyPath(
     into path: UnsafeMutablePointer<CChar>?, size: Int, length: UnsafeMutablePointer<Int>?,
-    _ read: () throws(UVError) -> String
+    _ read: () throws(UVError) -> [UInt8]
 ) -> Int32 {
     guard let path else { return invalidArgument }
     return status { () throws(UVError) in
-        let text = try read()
-        length?.pointee = text.utf8.count
-        try copyCString(text, into: path, size: size)
+        let bytes = try read()
+        length?.pointee = bytes.count
+        try copyCString(bytes, into: path, size: size)
     }
 }

@@ -89,7 +89,7 @@ private func copyAddress(
     guard let ip else { return invalidArgument }
     return status { () throws(UVError) in
         let address = try read()
-        try copyCString(address.host, into: ip, size: size)
+        try copyCString(Array(address.host.utf8), into: ip, size: size)
         port?.pointee = Int32(address.port)
         family?.pointee = address.family
     }

@@ -1092,6 +1092,16 @@ static void test_badinput_double_release(void) {
     finish_loop(loop);
 }
 
+/* ASan's allocator needs address space of its own and ends the process when an
+ * allocation fails: the failing allocation below is checked without it. */
+#if defined(__SANITIZE_ADDRESS__)
+#define UNDER_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define UNDER_ASAN 1
+#endif
+#endif
+
 /* Many buffers: beyond what fits on the stack the library copies the array to the
  * heap; when that allocation fails the call returns UVS_ENOMEM (it must not end the
  * process). The failure is provoked in a child under an address-space limit. */
@@ -1108,6 +1118,7 @@ static void test_badinput_many_buffers(void) {
     bufs[0].len = 1;
     ASSERT_EQ(uvs_try_write(p.client, bufs, N), 1);
     ASSERT_OK(uvs_write(p.client, bufs, N, NULL, NULL));
+#ifndef UNDER_ASAN
     child = fork();
     ASSERT_GE(child, 0);
     if (child == 0) {
@@ -1121,6 +1132,10 @@ static void test_badinput_many_buffers(void) {
     }
     ASSERT_EQ(waitpid(child, &wstatus, 0), child);
     ASSERT(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0);
+#else
+    (void)child;
+    (void)wstatus;
+#endif
     free(bufs);
     finish_loop(loop);
 }

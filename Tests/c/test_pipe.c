@@ -1322,6 +1322,39 @@ static void test_pipe_bind_empty_path(void) {
     finish_loop(loop);
 }
 
+
+/* A path that is not UTF-8 (Linux paths are bytes) is bound, reported and connected
+ * to byte for byte: nothing rewrites it. A path of UVS_PIPE_PATH_MAX such bytes
+ * fits. */
+static void test_pipe_path_bytes_kept(void) {
+    uvs_loop_t *loop = make_loop();
+    uvs_stream_t *server = NULL, *client = NULL;
+    char path[UVS_PIPE_PATH_MAX + 1], name[UVS_PIPE_PATH_MAX + 1];
+    size_t len = sizeof(name);
+    int connected = NOT_CALLED;
+
+    path_in(path, sizeof(path), "s\xff\xfe");
+    ASSERT_OK(uvs_pipe_new(loop, 0, &server));
+    ASSERT_OK(uvs_pipe_bind(server, path));
+    ASSERT(file_exists(path));
+    ASSERT_OK(uvs_pipe_sockname(server, name, sizeof(name), &len));
+    ASSERT_UEQ(len, strlen(path));
+    ASSERT(strcmp(name, path) == 0);
+    ASSERT_OK(uvs_listen(server, 5, nop_connection_cb, NULL));
+    ASSERT_OK(uvs_pipe_new(loop, 0, &client));
+    ASSERT_OK(uvs_pipe_connect(client, path, status_cb, &connected));
+    RUN_UNTIL(loop, connected != NOT_CALLED);
+    ASSERT_OK(connected);
+    unlink(path);
+
+    path_of_length(path, sizeof(path), UVS_PIPE_PATH_MAX, '\xe9');
+    ASSERT_OK(uvs_pipe_new(loop, 0, &server));
+    ASSERT_OK(uvs_pipe_bind(server, path));
+    ASSERT(file_exists(path));
+    unlink(path);
+    finish_loop(loop);
+}
+
 const struct uvs_test tests_pipe[] = {
     {"pipe_new_state", test_pipe_new_state},
     {"pipe_bind_listen_connect_echo", test_pipe_bind_listen_connect_echo},
@@ -1356,5 +1389,6 @@ const struct uvs_test tests_pipe[] = {
     {"pipe_write_closed_peer_epipe", test_pipe_write_closed_peer_epipe},
     {"pipe_pair_write_closed_reader_epipe", test_pipe_pair_write_closed_reader_epipe},
     {"pipe_bind_empty_path", test_pipe_bind_empty_path},
+    {"pipe_path_bytes_kept", test_pipe_path_bytes_kept},
     {0, 0},
 };
