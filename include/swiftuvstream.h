@@ -186,12 +186,12 @@ const char *uvs_libuv_version_string(void);
 
 /** A human-readable message for an error code ("connection refused").
  *  Static storage: never NULL, never freed, never leaks, whatever the code
- *  (an unknown code gives "unknown error"). Any thread. */
+ *  (an unknown code, 0 included, gives "unknown error"). Any thread. */
 const char *uvs_strerror(int code);
 
 /** The symbolic name of an error code without the prefix ("ECONNREFUSED",
  *  "ECLOSED"). Static storage: never NULL, never freed, never leaks
- *  ("UNKNOWN" for a code the library does not know). Any thread. */
+ *  ("UNKNOWN" for a code the library does not know, 0 included). Any thread. */
 const char *uvs_err_name(int code);
 
 /* ========================================================================== */
@@ -372,12 +372,14 @@ int uvs_fileno(const uvs_handle_t *handle);
 
 /** The socket's send buffer size in bytes, as the caller set it (Linux stores
  *  twice the requested value; the library reports half of what the kernel says,
- *  so a value set reads back unchanged). Errors: UVS_EINVAL, UVS_EBADF,
- *  UVS_ENOTSOCK, UVS_ECLOSED, UVS_EWRONGTHREAD. */
+ *  so a value set reads back unchanged, unless the kernel clamped it to its minimum
+ *  or maximum). Errors: UVS_EINVAL, UVS_EBADF, UVS_ENOTSOCK, UVS_ENOTSUP (a TTY),
+ *  UVS_ECLOSED, UVS_EWRONGTHREAD. */
 int uvs_send_buffer_size(uvs_handle_t *handle);
 
 /** Sets the socket's send buffer size (size > 0). Errors: UVS_EINVAL (NULL, timer,
- *  size <= 0), UVS_EBADF, UVS_ENOTSOCK, UVS_ECLOSED, UVS_EWRONGTHREAD. */
+ *  size <= 0), UVS_EBADF, UVS_ENOTSOCK, UVS_ENOTSUP (a TTY), UVS_ECLOSED,
+ *  UVS_EWRONGTHREAD. */
 int uvs_set_send_buffer_size(uvs_handle_t *handle, int size);
 
 /** The socket's receive buffer size, reported like uvs_send_buffer_size().

@@ -210,3 +210,47 @@ def test_a_descriptor_owned_by_another_stream_is_refused(loop):
     for stream in (server, client, connection, stranger):
         stream.close()
     run(loop)
+
+
+def test_integer_arguments_use_the_index_protocol(loop):
+    """Integer arguments go through operator.index: an __index__ that returns a
+    non-int is a TypeError (never a ctypes error), and an error inside __index__
+    comes out as it is."""
+
+    class FloatIndex:
+        def __index__(self):
+            return 1.5
+
+    class Broken:
+        def __index__(self):
+            raise AttributeError("inside __index__")
+
+    tcp = uv.TCP(loop=loop)
+    timer = uv.Timer(loop=loop)
+    with pytest.raises(TypeError):
+        tcp.listen(FloatIndex())
+    with pytest.raises(TypeError):
+        timer.start(FloatIndex())
+    with pytest.raises(AttributeError, match="inside __index__"):
+        tcp.listen(Broken())
+    tcp.close()
+    timer.close()
+    run(loop)
+
+
+def test_a_tty_neither_accepts_nor_is_accepted(loop):
+    pty = pytest.importorskip("pty")
+    master, slave = pty.openpty()
+    try:
+        tty = uv.TTY(slave, loop=loop)
+        with pytest.raises(uv.error.ArgumentError):
+            tty.accept()
+        server = uv.TCP(loop=loop)
+        with pytest.raises(uv.error.ArgumentError):
+            server.accept(uv.TTY)
+        tty.close()
+        server.close()
+        run(loop)
+    finally:
+        os.close(master)
+        os.close(slave)

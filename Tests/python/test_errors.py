@@ -122,6 +122,13 @@ def test_uverror_pickles():
     assert type(copy) is type(exc) and copy.code is StatusCodes.EPIPE
 
 
+def test_errors_sharing_a_code_keep_their_class_when_pickled():
+    """ECLOSED is ClosedHandleError by default; a ClosedLoopError stays one."""
+    for exc in (uv.error.ClosedLoopError(), uv.error.ClosedHandleError()):
+        copy = pickle.loads(pickle.dumps(exc))
+        assert type(copy) is type(exc) and copy.code is StatusCodes.ECLOSED and copy.message == exc.message
+
+
 def test_star_import_does_not_shadow_builtins():
     namespace = {}
     exec("from swiftuvstream.error import *", namespace)

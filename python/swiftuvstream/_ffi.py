@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import operator
 import os
 import struct
 import warnings
@@ -525,8 +526,8 @@ def c_int_arg(value: Any, what: str, low: int = -(2**31), high: int = 2**31 - 1)
     if isinstance(value, float):
         raise TypeError("%s must be an integer, not float" % what)
     try:
-        number: int = value.__index__()
-    except AttributeError:
+        number: int = operator.index(value)  # also checks that __index__ gave an int
+    except TypeError:
         raise TypeError("%s must be an integer, not %r" % (what, type(value).__name__)) from None
     if not low <= number <= high:
         raise error.ArgumentError(error.StatusCodes.EINVAL, "%s out of range: %d" % (what, number))
@@ -537,8 +538,8 @@ def milliseconds(value: Any, what: str) -> int:
     """A non-negative duration in milliseconds (int or float) as an int."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         try:
-            value = value.__index__()
-        except AttributeError:
+            value = operator.index(value)
+        except TypeError:
             raise TypeError("%s must be a number of milliseconds, not %r" % (what, type(value).__name__)) from None
     if value != value or value < 0 or value >= 2**63:
         raise error.ArgumentError(error.StatusCodes.EINVAL, "%s must be >= 0 milliseconds, not %r" % (what, value))

@@ -191,6 +191,9 @@ class UVError(OSError):
     _classes: Dict[int, Type["UVError"]] = {}
     #: The code a subclass stands for when raised without one.
     default_code: int = StatusCodes.UNKNOWN
+    #: The message a subclass gives when raised without one (None: the C library's
+    #: message for the code).
+    default_message: Optional[str] = None
 
     code: Union[StatusCodes, int]
     name: str
@@ -203,7 +206,7 @@ class UVError(OSError):
         if cls is UVError:
             cls = UVError._classes.get(code, UVError)
         if message is None:
-            message = _message(code)
+            message = cls.default_message or _message(code)
         errno = -code if 0 < -code < 3000 else None
         self = OSError.__new__(cls, errno, message)
         self.code = status(code)
@@ -220,7 +223,7 @@ class UVError(OSError):
         return "[%s] %s" % (self.name, self.message)
 
     def __reduce__(self) -> Tuple[Any, Tuple[int, str]]:
-        return (UVError, (int(self.code), self.message))
+        return (type(self), (int(self.code), self.message))
 
 
 def _register(*codes: int) -> Callable[[Type[UVError]], Type[UVError]]:
@@ -248,6 +251,7 @@ class ClosedLoopError(UVError):
     """The loop is closed (the library's ``ECLOSED`` for a loop)."""
 
     default_code = S.ECLOSED
+    default_message = "operation on a closed loop"
 
 
 @_register(S.EWRONGTHREAD)

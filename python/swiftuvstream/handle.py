@@ -239,7 +239,8 @@ class Handle:
 
     @property
     def send_buffer_size(self) -> int:
-        """The socket's send buffer size in bytes (settable; reads back what was set)."""
+        """The socket's send buffer size in bytes (settable; the kernel may round or
+        clamp what is set -- Linux doubles it, within its limits)."""
         return int(_ffi.lib.uvs_send_buffer_size(self._open_ptr()))
 
     @send_buffer_size.setter
@@ -249,8 +250,8 @@ class Handle:
 
     @property
     def receive_buffer_size(self) -> int:
-        """The socket's receive buffer size in bytes (settable; reads back what was
-        set)."""
+        """The socket's receive buffer size in bytes (settable; the kernel may round or
+        clamp what is set, as for ``send_buffer_size``)."""
         return int(_ffi.lib.uvs_receive_buffer_size(self._open_ptr()))
 
     @receive_buffer_size.setter

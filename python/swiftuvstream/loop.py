@@ -366,7 +366,8 @@ class Loop:
     @property
     def alive(self) -> bool:
         """Whether active referenced handles, pending callbacks or ``call_later``
-        callbacks remain (False once closed)."""
+        callbacks remain (False once closed). ``WrongThreadError`` from a thread other
+        than the one running the loop."""
         if self._closed:
             return False
         return bool(_ffi.lib.uvs_loop_alive(self._ptr))

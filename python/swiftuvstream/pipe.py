@@ -86,7 +86,9 @@ class Pipe(Stream):
     ) -> ConnectRequest:
         """Connects to the Unix socket at ``path``. Every connection error -- also
         ``ENOENT``, ``ECONNREFUSED`` and ``ENAMETOOLONG`` -- arrives in
-        ``on_connect(request, status)``, never as an exception."""
+        ``on_connect(request, status)``, never as an exception. Misuse of the pipe
+        raises at once: ``AlreadyInProgressError`` while a connect is pending,
+        ``AlreadyConnectedError`` for a connected or listening pipe."""
         return ConnectRequest(self, path, on_connect)
 
     def _connect(self, request_id: int, arguments: Any) -> None:

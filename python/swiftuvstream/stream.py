@@ -236,6 +236,9 @@ class Stream(Handle):
         self._listening = True
         self._refresh_keepalive()
 
+    #: Whether streams of this class can accept, and be accepted into (not TTYs).
+    _accepts = True
+
     def _accept_class(self) -> Type["Stream"]:
         return type(self)
 
@@ -249,6 +252,8 @@ class Stream(Handle):
             cls = self._accept_class()  # type: ignore[assignment]
         if not (isinstance(cls, type) and issubclass(cls, Stream)):
             raise TypeError("cls must be a Stream subclass, not %r" % (cls,))
+        if not (self._accepts and cls._accepts):
+            raise error.ArgumentError(error.StatusCodes.EINVAL, "a TTY neither accepts nor is accepted")
         keywords.setdefault("loop", self.loop)
         client = cls(*arguments, **keywords)
         try:

@@ -48,6 +48,8 @@ class TTY(Stream):
     closes ``fd`` (``fileno()`` reports the TTY's descriptor). libuv reopens a terminal
     it can, so the non-blocking mode does not leak to other processes sharing it."""
 
+    _accepts = False
+
     def __init__(
         self, fd: int, readable: bool = False, loop: Optional[Loop] = None, on_read: Optional[ReadCallback] = None
     ) -> None:
