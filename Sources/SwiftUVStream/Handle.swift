@@ -55,6 +55,9 @@ public class Handle {
     /// What this handle is.
     public let kind: HandleKind
     private var isInitialized = false
+    /// A handle the library made for itself (a duplicate travelling with a write over
+    /// an IPC pipe): ``Loop/closeAllHandles(_:)`` leaves it to its owner.
+    var isInternal = false
     /// Whether ``close(_:)`` has been called (the handle may still be closing).
     public private(set) var isClosing = false
     /// Whether the close callback has run.

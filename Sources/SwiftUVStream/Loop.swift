@@ -206,8 +206,8 @@ public final class Loop {
         return open.count
     }
 
-    /// `uv_walk` visitor: appends each library handle that is not closing to the
-    /// `[Handle]` at `list`. The loop's own handles (the inbox and the deferral idle
+    /// `uv_walk` visitor: appends each library handle that is not closing (nor
+    /// internal: its owner closes it) to the `[Handle]` at `list`. The loop's own handles (the inbox and the deferral idle
     /// handle) are of other libuv types; a handle not yet initialised has no object.
     private static let collectOpenHandle: uv_walk_cb = { raw, list in
         guard let raw, let list, let data = raw.pointee.data else { return }
@@ -216,7 +216,7 @@ public final class Loop {
         default: return
         }
         let handle = Unmanaged<Handle>.fromOpaque(data).takeUnretainedValue()
-        if !handle.isClosing {
+        if !handle.isClosing, !handle.isInternal {
             list.assumingMemoryBound(to: [Handle].self).pointee.append(handle)
         }
     }

@@ -386,7 +386,10 @@ public class Stream: Handle {
         }
         // The common case, everything written at once, has nothing to copy.
         if sent < total {
-            guard copyUnsent(buffers, skipping: sent) else { throw .outOfMemory }
+            guard copyUnsent(buffers, skipping: sent) else {
+                carrier?.closeOnLoopThread(nil)
+                throw .outOfMemory
+            }
         }
         let finished = finishingAtOnce && direct && sent == total
         writes.accept(
@@ -421,6 +424,7 @@ public class Stream: Handle {
         let carrier: Stream
         do throws(UVError) {
             carrier = handle.kind == .tcp ? try TCP(loop: loop) : try Pipe(loop: loop)
+            carrier.isInternal = true
         } catch {
             clibuv_close(duplicate)
             throw error
